@@ -1,0 +1,226 @@
+package mqttx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sort"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+)
+
+// subscription is one registry entry with its bounded queue and worker goroutine.
+type subscription struct {
+	filter  string
+	qos     byte
+	handler Handler
+	queue   chan Message
+	quit    chan struct{}
+	sent    bool // SUBSCRIBE sent on the current connection; guarded by Client.mu
+}
+
+func (s *subscription) stop() { close(s.quit) }
+
+// Subscribe registers handler h for filter and, when connected, sends SUBSCRIBE and waits for the
+// SUBACK (or ctx). A refused filter (SUBACK 0x80) returns a *SubscribeError. While not connected the
+// filter is only registered and sent on the next connection; every (re)connection re-sends the whole
+// registry. Subscribe returns nil exactly when the filter is registered: on any error it is not (a
+// filter already registered is replaced, and on error removed). Messages are delivered to h in
+// order on a worker goroutine of the subscription; when its queue (Options.QueueSize) is full,
+// messages are dropped and EventSlowConsumer reported.
+func (c *Client) Subscribe(ctx context.Context, filter string, qos byte, h Handler) error {
+	if err := ValidateTopicFilter(filter); err != nil {
+		return err
+	}
+	if qos > 2 {
+		return ErrInvalidQoS
+	}
+	if h == nil {
+		return errors.New("mqttx: nil Handler")
+	}
+	s := &subscription{filter: filter, qos: qos, handler: h,
+		queue: make(chan Message, c.opts.QueueSize), quit: make(chan struct{})}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	old := c.subs[filter]
+	c.subs[filter] = s
+	s.sent = c.connected
+	send := s.sent
+	c.workers.Add(1)
+	c.mu.Unlock()
+	go c.work(s)
+	if old != nil {
+		old.stop()
+	}
+	if !send {
+		return nil
+	}
+	codes, err := c.sendSubscribe(ctx, map[string]byte{filter: qos})
+	if err != nil {
+		c.removeSub(s)
+		return fmt.Errorf("mqttx: subscribe %q: %w", filter, err)
+	}
+	if code, ok := codes[filter]; !ok || code == SubackFailure {
+		c.removeSub(s)
+		if !ok {
+			code = SubackFailure
+		}
+		return &SubscribeError{Filter: filter, Code: code}
+	}
+	return nil
+}
+
+// Unsubscribe removes filter from the registry (its queued messages are dropped) and, when connected,
+// sends UNSUBSCRIBE and waits for the UNSUBACK or ctx.
+func (c *Client) Unsubscribe(ctx context.Context, filter string) error {
+	if err := ValidateTopicFilter(filter); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	s := c.subs[filter]
+	delete(c.subs, filter)
+	connected := c.connected
+	c.mu.Unlock()
+	if s != nil {
+		s.stop()
+	}
+	if !connected {
+		return nil
+	}
+	if err := waitToken(ctx, c.paho.Unsubscribe(filter)); err != nil {
+		return fmt.Errorf("mqttx: unsubscribe %q: %w", filter, err)
+	}
+	return nil
+}
+
+func (c *Client) removeSub(s *subscription) {
+	c.mu.Lock()
+	removed := c.subs[s.filter] == s
+	if removed {
+		delete(c.subs, s.filter)
+	}
+	c.mu.Unlock()
+	if removed {
+		s.stop()
+	}
+}
+
+// sendSubscribe sends one SUBSCRIBE and returns the SUBACK code per filter.
+func (c *Client) sendSubscribe(ctx context.Context, filters map[string]byte) (map[string]byte, error) {
+	tok := c.paho.SubscribeMultiple(filters, nil) // nil callback: everything goes to route
+	if err := waitToken(ctx, tok); err != nil {
+		return nil, err
+	}
+	return tok.(*mqtt.SubscribeToken).Result(), nil
+}
+
+// resubscribe sends every registry filter not yet sent on this connection, in batches of at most
+// MaxFiltersPerSubscribe, and drops refused filters from the registry (EventSubscribeFailed). It
+// returns an error when the connection failed to answer.
+func (c *Client) resubscribe(ctx context.Context) error {
+	for {
+		c.mu.Lock()
+		var pending []*subscription
+		for _, s := range c.subs {
+			if !s.sent {
+				pending = append(pending, s)
+			}
+		}
+		sort.Slice(pending, func(i, j int) bool { return pending[i].filter < pending[j].filter })
+		batch := pending[:min(len(pending), c.opts.MaxFiltersPerSubscribe)]
+		filters := make(map[string]byte, len(batch))
+		for _, s := range batch {
+			s.sent = true
+			filters[s.filter] = s.qos
+		}
+		c.mu.Unlock()
+		if len(batch) == 0 {
+			return nil
+		}
+		sctx, cancel := context.WithTimeout(ctx, c.opts.ConnectTimeout)
+		codes, err := c.sendSubscribe(sctx, filters)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("mqttx: re-subscribe: %w", err)
+		}
+		for _, s := range batch {
+			code, ok := codes[s.filter]
+			if ok && code != SubackFailure {
+				continue
+			}
+			if !ok {
+				code = SubackFailure
+			}
+			c.removeSub(s)
+			err := &SubscribeError{Filter: s.filter, Code: code}
+			c.log.Warn("mqttx: subscription refused", slog.String("filter", s.filter), slog.Any("err", err))
+			c.events.emit(Event{Kind: EventSubscribeFailed, Filter: s.filter, Err: err})
+		}
+	}
+}
+
+// route is paho's default publish handler, called on paho's router goroutine: it must never block
+// (a stalled router stalls keepalives), so it only enqueues the message on every matching
+// subscription's queue.
+func (c *Client) route(_ mqtt.Client, pm mqtt.Message) {
+	m := Message{Topic: pm.Topic(), Payload: pm.Payload(), QoS: pm.Qos(), Retained: pm.Retained(), Duplicate: pm.Duplicate()}
+	matched := 0
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for filter, s := range c.subs {
+		if !MatchTopic(filter, m.Topic) {
+			continue
+		}
+		mm := m
+		if matched > 0 { // each handler gets its own payload
+			mm.Payload = append([]byte(nil), m.Payload...)
+		}
+		matched++
+		select {
+		case s.queue <- mm:
+		default:
+			c.log.Warn("mqttx: slow consumer, message dropped", slog.String("filter", filter), slog.String("topic", m.Topic))
+			c.events.emit(Event{Kind: EventSlowConsumer, Filter: filter, Err: ErrSlowConsumer})
+		}
+	}
+	if matched == 0 {
+		c.log.Debug("mqttx: message matches no subscription", slog.String("topic", m.Topic))
+	}
+}
+
+// work runs a subscription's handler for each queued message, in order, until the subscription stops.
+func (c *Client) work(s *subscription) {
+	defer c.workers.Done()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case m := <-s.queue:
+			select {
+			case <-s.quit: // stopped while waiting: drop the rest
+				return
+			default:
+			}
+			c.handle(s, m)
+		}
+	}
+}
+
+func (c *Client) handle(s *subscription, m Message) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.log.Error("mqttx: handler panicked", slog.String("filter", s.filter), slog.String("topic", m.Topic),
+				slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+		}
+	}()
+	s.handler(c.life, m)
+}
