@@ -189,50 +189,32 @@ func (c *Conn) pace(ctx context.Context, n int) error {
 }
 
 // waitBytes waits until lim allows n more bytes. A payload larger than the
-// limiter's burst is reserved in burst-sized parts, so that it is paced at
-// the configured rate rather than passing for the price of one burst. When
-// the wait would outlast ctx, nothing is consumed.
+// limiter's burst is waited for in burst-sized parts, so that it is paced
+// at the configured rate rather than passing for the price of one burst.
+// When the whole wait would outlast ctx's deadline, it fails at once and
+// consumes nothing.
 func waitBytes(ctx context.Context, lim *rate.Limiter, n int) error {
-	now := time.Now()
-	burst := max(lim.Burst(), 1)
-	var parts []*rate.Reservation
-	cancel := func(at time.Time) {
-		// In reverse order, so that every part's tokens are given back.
-		for i := len(parts) - 1; i >= 0; i-- {
-			parts[i].CancelAt(at)
+	if deadline, ok := ctx.Deadline(); ok {
+		now := time.Now()
+		if short := float64(n) - lim.TokensAt(now); short > 0 {
+			wait := time.Duration(short / float64(lim.Limit()) * float64(time.Second))
+			if deadline.Before(now.Add(wait)) {
+				return fmt.Errorf("would wait %v, past the context's deadline: %w", wait.Round(time.Millisecond), context.DeadlineExceeded)
+			}
 		}
 	}
+	// Parts are waited for one after the other (reserving them all at once
+	// and cancelling them in reverse does not give all the tokens back:
+	// rate's cancellation is subject to rounding).
+	burst := max(lim.Burst(), 1)
 	for n > 0 {
 		k := min(n, burst)
-		r := lim.ReserveN(now, k)
-		if !r.OK() { // not for k <= burst, unless the limiter changed
-			cancel(now)
-			return fmt.Errorf("transport: %d bytes exceed the byte limiter's burst", k)
+		if err := lim.WaitN(ctx, k); err != nil {
+			return ctxErr(ctx, err)
 		}
-		parts = append(parts, r)
 		n -= k
 	}
-	delay := parts[len(parts)-1].DelayFrom(now)
-	if delay <= 0 {
-		return nil
-	}
-	if err := ctx.Err(); err != nil {
-		cancel(now)
-		return err
-	}
-	if deadline, ok := ctx.Deadline(); ok && deadline.Before(now.Add(delay)) {
-		cancel(now)
-		return fmt.Errorf("would wait %v, past the context's deadline: %w", delay, context.DeadlineExceeded)
-	}
-	t := time.NewTimer(delay)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		cancel(time.Now()) // the parts already due stay spent
-		return ctx.Err()
-	}
+	return nil
 }
 
 // ctxErr prefers the context's own error: rate.Limiter reports a deadline
