@@ -3,49 +3,54 @@ package awsiot
 import (
 	"errors"
 	"fmt"
+
+	"github.com/tether-iot/tether/transport"
 )
 
 // Sentinel errors. Validators return them wrapped (numeric limits in a
-// *LimitError), so test with errors.Is.
+// *LimitError), so test with errors.Is. Each sentinel that refines one of
+// the transport package's shared errors also matches it, so that
+// errors.Is(err, transport.ErrPayloadTooLarge) holds for
+// ErrPayloadTooLarge, whatever the cloud.
 var (
 	// ErrPayloadTooLarge: the payload exceeds MaxPayloadSize. AWS IoT Core
 	// drops the connection on such a publish.
-	ErrPayloadTooLarge = errors.New("awsiot: payload too large")
+	ErrPayloadTooLarge = refine("awsiot: payload too large", transport.ErrPayloadTooLarge)
 	// ErrTopicTooLong: the topic or filter exceeds MaxTopicLength bytes.
-	ErrTopicTooLong = errors.New("awsiot: topic too long")
+	ErrTopicTooLong = refine("awsiot: topic too long", transport.ErrTopicTooLong)
 	// ErrTooManySlashes: the topic or filter has more than MaxTopicSlashes
 	// slashes.
-	ErrTooManySlashes = errors.New("awsiot: too many slashes in topic")
+	ErrTooManySlashes = refine("awsiot: too many slashes in topic", transport.ErrTopicTooLong)
 	// ErrInvalidTopic: the topic or filter is not a valid MQTT topic name or
 	// filter (empty, not UTF-8, NUL, misplaced wildcard).
-	ErrInvalidTopic = errors.New("awsiot: invalid topic")
+	ErrInvalidTopic = refine("awsiot: invalid topic", transport.ErrInvalidTopic)
 	// ErrQoSNotSupported: AWS IoT Core supports QoS 0 and 1 only.
-	ErrQoSNotSupported = errors.New("awsiot: QoS not supported")
+	ErrQoSNotSupported = refine("awsiot: QoS not supported", transport.ErrQoSNotSupported)
 	// ErrInvalidClientID: the client ID is empty, too long, not UTF-8 or
 	// starts with "$".
-	ErrInvalidClientID = errors.New("awsiot: invalid client ID")
+	ErrInvalidClientID = refine("awsiot: invalid client ID", transport.ErrInvalidConfig)
 	// ErrTooManyFilters: a SUBSCRIBE carries more than
 	// MaxFiltersPerSubscribe filters (or none).
 	ErrTooManyFilters = errors.New("awsiot: too many filters in one SUBSCRIBE")
 	// ErrTooManySubscriptions: more than MaxSubscriptions subscriptions on
 	// one connection.
-	ErrTooManySubscriptions = errors.New("awsiot: too many subscriptions")
+	ErrTooManySubscriptions = refine("awsiot: too many subscriptions", transport.ErrTooManySubscriptions)
 	// ErrKeepAliveOutOfRange: the keepalive is outside
 	// [MinKeepAlive, MaxKeepAlive]; AWS IoT Core would change it (see
 	// ClampKeepAlive).
-	ErrKeepAliveOutOfRange = errors.New("awsiot: keepalive out of range")
+	ErrKeepAliveOutOfRange = refine("awsiot: keepalive out of range", transport.ErrInvalidConfig)
 	// ErrInvalidThingName: the thing name is empty, too long or has a
 	// character outside [a-zA-Z0-9:_-].
-	ErrInvalidThingName = errors.New("awsiot: invalid thing name")
+	ErrInvalidThingName = refine("awsiot: invalid thing name", transport.ErrInvalidConfig)
 	// ErrInvalidTopicPrefix: a Topics prefix is not usable (wildcard, NUL,
 	// not UTF-8, leading "$").
-	ErrInvalidTopicPrefix = errors.New("awsiot: invalid topic prefix")
+	ErrInvalidTopicPrefix = refine("awsiot: invalid topic prefix", transport.ErrInvalidConfig)
 
 	// ErrInvalidEndpoint: the endpoint is not a bare host name (with an
 	// optional port).
-	ErrInvalidEndpoint = errors.New("awsiot: invalid endpoint")
+	ErrInvalidEndpoint = refine("awsiot: invalid endpoint", transport.ErrInvalidConfig)
 	// ErrInvalidRegion: the region is empty or not of the form "us-east-1".
-	ErrInvalidRegion = errors.New("awsiot: invalid region")
+	ErrInvalidRegion = refine("awsiot: invalid region", transport.ErrInvalidConfig)
 	// ErrMissingCredentials: the access key ID or the secret access key is
 	// empty.
 	ErrMissingCredentials = errors.New("awsiot: missing credentials")
@@ -55,8 +60,22 @@ var (
 	ErrClockNotSet = errors.New("awsiot: clock not set")
 	// ErrInvalidAuthorizer: a CustomAuthorizer is incomplete or
 	// inconsistent.
-	ErrInvalidAuthorizer = errors.New("awsiot: invalid custom authorizer")
+	ErrInvalidAuthorizer = refine("awsiot: invalid custom authorizer", transport.ErrInvalidConfig)
 )
+
+// refinedError is a sentinel of this package that also matches the shared
+// transport sentinel it refines. Its message is its own.
+type refinedError struct {
+	msg  string
+	kind error
+}
+
+func refine(msg string, kind error) error { return &refinedError{msg: msg, kind: kind} }
+
+func (e *refinedError) Error() string { return e.msg }
+
+// Unwrap returns the transport sentinel e refines.
+func (e *refinedError) Unwrap() error { return e.kind }
 
 // LimitError reports a numeric AWS IoT Core limit that a value breaks.
 // errors.Is matches its Kind (one of the sentinels above), so a later
@@ -81,3 +100,15 @@ func (e *LimitError) Error() string {
 
 // Unwrap returns Kind, so errors.Is(err, ErrPayloadTooLarge) works.
 func (e *LimitError) Unwrap() error { return e.Kind }
+
+// As lets errors.As view e as the cloud-neutral *transport.LimitError
+// (Cloud transport.CloudAWS), so firmware written for any cloud can read
+// the limit.
+func (e *LimitError) As(target any) bool {
+	t, ok := target.(**transport.LimitError)
+	if !ok {
+		return false
+	}
+	*t = &transport.LimitError{Kind: e.Kind, Cloud: transport.CloudAWS, Limit: e.Limit, Value: e.Value, Max: e.Max}
+	return true
+}

@@ -1,11 +1,14 @@
 package awsiot_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/tether-iot/tether/transport"
 	"github.com/tether-iot/tether/transport/awsiot"
+	"github.com/tether-iot/tether/transport/awsiot/awsiottest"
 )
 
 func ExamplePresignWebSocketURL() {
@@ -96,4 +99,54 @@ func ExampleCustomAuthorizer_MQTTUsername() {
 	// Output:
 	// ?x-amz-customauthorizer-name=tether-authorizer&x-amz-customauthorizer-signature=c2lnbmF0dXJl%2B%2F%3D&token=device-7-token
 	// {Name:tether-authorizer Signature:[REDACTED] TokenKeyName:token Token:[REDACTED] Username:}
+}
+
+func ExampleNew() {
+	// An in-process emulator stands in for AWS IoT Core. With a real
+	// account the Config names the endpoint, the thing and its certificate
+	// files instead.
+	e, err := awsiottest.Start()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer e.Close()
+
+	conn, err := awsiot.New(e.DeviceConfig("gateway-7"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := conn.Connect(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer conn.Close(ctx)
+
+	requests := make(chan transport.Message, 1)
+	if err := conn.Handle(ctx, "request/#", func(_ context.Context, m transport.Message) { requests <- m }); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := e.Publish("gateway-7/request/sensor/list", []byte("{}"), 1); err != nil {
+		fmt.Println(err)
+		return
+	}
+	req := <-requests
+	fmt.Println("device handles", req.Topic)
+
+	if err := conn.Send(ctx, transport.Message{Topic: "response/sensor/list", Payload: []byte(`["12"]`), QoS: 1}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("cloud received", e.Received("gateway-7")[0].Topic)
+
+	err = conn.Send(ctx, transport.Message{Topic: "events", QoS: 2})
+	fmt.Println(errors.Is(err, transport.ErrQoSNotSupported))
+	// Output:
+	// device handles request/sensor/list
+	// cloud received gateway-7/response/sensor/list
+	// true
 }
