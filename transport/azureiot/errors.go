@@ -3,6 +3,8 @@ package azureiot
 import (
 	"errors"
 	"fmt"
+
+	"github.com/tether-iot/tether/transport"
 )
 
 // Sentinel errors. Match them with errors.Is; the typed errors below carry the
@@ -15,11 +17,19 @@ var (
 	ErrInvalidID = errors.New("azureiot: invalid identity")
 	// ErrInvalidPropertyBag is matched by every *PropertyError.
 	ErrInvalidPropertyBag = errors.New("azureiot: invalid property bag")
-	// ErrInvalidTopic is matched by every *TopicError.
-	ErrInvalidTopic = errors.New("azureiot: invalid topic")
-	// ErrPayloadTooLarge is matched by every *MessageSizeError. The name is
-	// shared with tether's transport package, to which the adapter maps it.
-	ErrPayloadTooLarge = errors.New("azureiot: message too large")
+	// ErrInvalidTopic is matched by every *TopicError. It wraps
+	// transport.ErrInvalidTopic.
+	ErrInvalidTopic = fmt.Errorf("azureiot: invalid topic: %w", transport.ErrInvalidTopic)
+	// ErrPayloadTooLarge is matched by every *MessageSizeError and by the
+	// adapter's size errors. It wraps transport.ErrPayloadTooLarge.
+	ErrPayloadTooLarge = fmt.Errorf("azureiot: message too large: %w", transport.ErrPayloadTooLarge)
+	// ErrTopicNotAllowed: IoT Hub does not let this device or module publish
+	// or subscribe to the topic (it would close the connection). It wraps
+	// transport.ErrTopicNotAllowed.
+	ErrTopicNotAllowed = fmt.Errorf("azureiot: topic not allowed: %w", transport.ErrTopicNotAllowed)
+	// ErrQoSNotSupported: IoT Hub supports QoS 0 and 1 only (a QoS 2
+	// PUBLISH closes the connection). It wraps transport.ErrQoSNotSupported.
+	ErrQoSNotSupported = fmt.Errorf("azureiot: QoS not supported: %w", transport.ErrQoSNotSupported)
 	// ErrClockNotSet is returned by CheckClock for a clock that cannot be
 	// right, such as the 1970 clock of a device without a real-time clock.
 	ErrClockNotSet = errors.New("azureiot: system clock not set")
@@ -110,8 +120,10 @@ func (e *TopicError) Error() string {
 	return msg
 }
 
-// Is reports whether target is ErrInvalidTopic.
-func (e *TopicError) Is(target error) bool { return target == ErrInvalidTopic }
+// Is reports whether target is ErrInvalidTopic or transport.ErrInvalidTopic.
+func (e *TopicError) Is(target error) bool {
+	return target == ErrInvalidTopic || target == transport.ErrInvalidTopic
+}
 
 // Unwrap returns the underlying error.
 func (e *TopicError) Unwrap() error { return e.Err }
@@ -129,5 +141,8 @@ func (e *MessageSizeError) Error() string {
 	return fmt.Sprintf("azureiot: message too large: %d bytes, limit %d", e.Size, e.Limit)
 }
 
-// Is reports whether target is ErrPayloadTooLarge.
-func (e *MessageSizeError) Is(target error) bool { return target == ErrPayloadTooLarge }
+// Is reports whether target is ErrPayloadTooLarge or
+// transport.ErrPayloadTooLarge.
+func (e *MessageSizeError) Is(target error) bool {
+	return target == ErrPayloadTooLarge || target == transport.ErrPayloadTooLarge
+}

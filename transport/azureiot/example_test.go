@@ -1,10 +1,14 @@
 package azureiot_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/tether-iot/tether/transport"
 	"github.com/tether-iot/tether/transport/azureiot"
+	"github.com/tether-iot/tether/transport/azureiot/azureiottest"
 )
 
 // Parse a device connection string and mint the SAS token used as the MQTT
@@ -57,4 +61,55 @@ func ExampleCheckClock() {
 	fmt.Println(err)
 	// Output:
 	// azureiot: system clock not set: 1970-01-01T00:00:05Z is before 2020-01-01T00:00:00Z
+}
+
+// Connect a device to IoT Hub (here the emulator from azureiottest), send
+// an event and handle cloud-to-device requests. A real device sets
+// ConnectionString from its provisioning and leaves Server and RootCAs
+// empty.
+func ExampleNew() {
+	hub, err := azureiottest.Start()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer hub.Close()
+	hub.AddDevice("dev1")
+	cs, _ := hub.ConnectionString("dev1")
+
+	conn, err := azureiot.New(azureiot.Config{
+		ConnectionString: cs,
+		Server:           hub.URL(), // the emulator instead of {HostName}:8883
+		RootCAs:          hub.CA(),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := conn.Connect(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer conn.Close(ctx)
+	fmt.Printf("%+v\n", conn.Info())
+
+	err = conn.Send(ctx, transport.Message{Topic: "events", Payload: []byte("hello"), QoS: 1,
+		Properties: transport.Properties{ContentType: "text/plain"}})
+	fmt.Println("send:", err)
+
+	// IoT Hub refuses QoS 2 by closing the connection: the adapter refuses
+	// it first.
+	err = conn.Send(ctx, transport.Message{Topic: "events", QoS: 2})
+	fmt.Println(errors.Is(err, transport.ErrQoSNotSupported), err)
+
+	msgs, _ := hub.WaitD2C(ctx, "dev1", 1)
+	fmt.Println(msgs[0].RawTopic)
+
+	// Output:
+	// {Cloud:azure DeviceID:dev1 ModuleID: ClientID:dev1}
+	// send: <nil>
+	// true transport: azure: publish QoS 2 exceeds 1
+	// devices/dev1/messages/events/%24.ct=text%2Fplain
 }
