@@ -238,7 +238,7 @@ func (c *Client) loop(r *run) {
 		if err == nil {
 			err = c.resubscribe(r.ctx)
 			if err != nil {
-				c.closeConn() // unusable; reported as a failed attempt below
+				c.dropConnection() // unusable; reported as a failed attempt below
 			}
 		}
 		if r.ctx.Err() != nil {
@@ -365,7 +365,8 @@ func (c *Client) connectOnce(ctx context.Context) (sessionPresent bool, err erro
 		c.mu.Unlock()
 		return tok.SessionPresent(), nil
 	case tok.Error() == nil && rc == packets.Accepted:
-		// Connected just as the attempt was abandoned; the connection was closed above.
+		// Connected just as the attempt was abandoned: drop the connection.
+		c.dropConnection()
 		return false, fmt.Errorf("mqttx: connect: %w", actx.Err())
 	case rc != packets.Accepted && rc < packets.ErrNetworkError:
 		return false, &ConnectError{Code: rc}
@@ -474,6 +475,18 @@ func (c *Client) openConn(_ *url.URL, _ mqtt.ClientOptions) (net.Conn, error) {
 	}
 	c.conn = conn
 	return conn, nil
+}
+
+// dropConnection ends an established connection through paho, so that
+// paho's state follows: paho takes a read error on a connection closed
+// underneath it ("use of closed network connection") for its own
+// shutdown and would not report the loss until a ping timed out.
+func (c *Client) dropConnection() {
+	if c.paho.IsConnectionOpen() {
+		c.paho.Disconnect(0)
+		return
+	}
+	c.closeConn()
 }
 
 // closeConn closes the network connection of the current attempt or session, if any.
