@@ -32,8 +32,14 @@ type step struct {
 }
 
 func run(ctx context.Context, out io.Writer) error {
+	emu, err := startEmulators()
+	if err != nil {
+		return err
+	}
+	defer emu.Close()
 	steps := []step{
 		{"MQTT: two clients on an in-process broker", mqttRoundTrip},
+		{"one firmware, every cloud: canonical topics in, each cloud's topics out", oneFirmwareTwoClouds(emu.clouds())},
 	}
 	for i, s := range steps {
 		fmt.Fprintf(out, "\n== %d. %s\n", i+1, s.title)
