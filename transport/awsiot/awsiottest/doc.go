@@ -32,4 +32,27 @@
 //
 // Connections records how each device connected (method, ALPN,
 // certificate, username, keepalive, the filters of each SUBSCRIBE).
+//
+// # Device Shadow
+//
+// Every emulator runs the Device Shadow service (PROTOCOLS.md §1): a
+// device's publishes on $aws/things/{thing}/shadow/{get,update,delete} and
+// on the same topics under shadow/name/{shadow} are consumed by the service
+// (Received still lists them) and answered as AWS answers: get/accepted or
+// get/rejected, update/accepted, update/delta and update/documents or
+// update/rejected, delete/accepted or delete/rejected. AWS publishes these
+// to the topic, not to the requester: every client subscribed to it gets
+// them, at the QoS of its subscription (at most 1), if it is connected at
+// that moment; nothing is queued for a client that is away, persistent
+// session or not, so a delta published while a device is offline is
+// never redelivered (the device must get the shadow after reconnecting).
+// Authorization is permissive: any device may use any thing's shadows, as
+// under a policy allowing $aws/things/*/shadow/*.
+//
+// The cloud side is driven by SetDesired (the console or an application
+// changing desired state), DeleteShadow and ShadowDocument;
+// HoldShadowRequests and ReleaseShadowRequests keep a thing's requests in
+// flight so that the service's 429 (more than 10 in flight) can be
+// tested. An interceptor passed with WithBrokerOptions replaces the shadow
+// service.
 package awsiottest

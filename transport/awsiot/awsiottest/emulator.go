@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tether-iot/tether/internal/shadowsvc"
 	"github.com/tether-iot/tether/internal/testcerts"
 	"github.com/tether-iot/tether/mqttx/mqttxtest"
 	"github.com/tether-iot/tether/transport/awsiot"
@@ -46,6 +47,11 @@ type Emulator struct {
 	creds  awsiot.Credentials
 	tb     testing.TB // nil for Start
 
+	// shadowMu serializes the shadow service's answers with their
+	// delivery, so that subscribers get them in the service's order.
+	shadowMu sync.Mutex
+	shadows  *shadowsvc.Service
+
 	ln      net.Listener
 	tlsConf *tls.Config
 	httpLn  *chanListener
@@ -56,6 +62,7 @@ type Emulator struct {
 	mu          sync.Mutex
 	closed      bool
 	conns       map[*trackedConn]struct{}
+	links       map[string]*link // the newest connection of each client ID
 	connections []Connection
 	violations  []Violation
 }
@@ -98,23 +105,14 @@ func Start(opts ...Option) (*Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	brokerOpts := append([]mqttxtest.Option{
-		mqttxtest.WithLogger(log),
-		// The gateway refuses bigger packets first; this only bounds memory.
-		mqttxtest.WithMaxPacketSize(maxUpstreamPacket),
-	}, cfg.broker...)
-	brokerOpts = append(brokerOpts, mqttxtest.WithQoS2(mqttxtest.QoS2Disconnect))
-	broker, err := mqttxtest.Start(brokerOpts...)
-	if err != nil {
-		return nil, fmt.Errorf("awsiottest: %w", err)
-	}
 	e := &Emulator{
-		cfg:    cfg,
-		log:    log,
-		broker: broker,
-		ca:     ca,
-		creds:  creds,
-		conns:  make(map[*trackedConn]struct{}),
+		cfg:     cfg,
+		log:     log,
+		ca:      ca,
+		creds:   creds,
+		shadows: shadowsvc.New(shadowsvc.Options{}),
+		conns:   make(map[*trackedConn]struct{}),
+		links:   make(map[string]*link),
 		tlsConf: &tls.Config{
 			Certificates: []tls.Certificate{serverCert},
 			ClientCAs:    ca.Pool(),
@@ -125,6 +123,19 @@ func Start(opts ...Option) (*Emulator, error) {
 			MinVersion: tls.VersionTLS12,
 		},
 	}
+	brokerOpts := append([]mqttxtest.Option{
+		mqttxtest.WithLogger(log),
+		// The gateway refuses bigger packets first; this only bounds memory.
+		mqttxtest.WithMaxPacketSize(maxUpstreamPacket),
+		// Before the caller's options: an interceptor of theirs replaces it.
+		mqttxtest.WithInterceptor(e.interceptShadow),
+	}, cfg.broker...)
+	brokerOpts = append(brokerOpts, mqttxtest.WithQoS2(mqttxtest.QoS2Disconnect))
+	broker, err := mqttxtest.Start(brokerOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("awsiottest: %w", err)
+	}
+	e.broker = broker
 	e.ln, err = net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		_ = broker.Close()

@@ -48,7 +48,7 @@ type link struct {
 
 	wmu  sync.Mutex // serializes writes to brk
 	mu   sync.Mutex
-	subs map[string]struct{}
+	subs map[string]byte // filter -> QoS AWS grants (at most 1)
 	once sync.Once
 }
 
@@ -91,7 +91,7 @@ func (e *Emulator) serveDevice(dev net.Conn, info deviceInfo) {
 	if err != nil {
 		return
 	}
-	l := &link{e: e, dev: dev, brk: brk, clientID: cp.clientID, subs: make(map[string]struct{})}
+	l := &link{e: e, dev: dev, brk: brk, clientID: cp.clientID, subs: make(map[string]byte)}
 	l.conn = e.addConnection(Connection{
 		ClientID:     cp.clientID,
 		Auth:         info.auth,
@@ -102,6 +102,8 @@ func (e *Emulator) serveDevice(dev net.Conn, info deviceInfo) {
 		CleanSession: cp.cleanSession,
 	})
 	defer l.close()
+	e.addLink(l)
+	defer e.removeLink(l)
 	if err := l.toBroker(f.raw); err != nil || !e.track() {
 		return
 	}
@@ -212,7 +214,7 @@ func (l *link) check(f frame) error {
 			return fmt.Errorf("PUBLISH to %q: %w", p.topic, err)
 		}
 	case packetSubscribe:
-		filters, _, err := parseSubscribe(f.body)
+		filters, qos, err := parseSubscribe(f.body)
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrProtocol, err)
 		}
@@ -221,8 +223,8 @@ func (l *link) check(f frame) error {
 			return fmt.Errorf("SUBSCRIBE: %w", err)
 		}
 		l.mu.Lock()
-		for _, flt := range filters {
-			l.subs[flt] = struct{}{}
+		for i, flt := range filters {
+			l.subs[flt] = min(qos[i], 1) // AWS grants QoS 2 as 1
 		}
 		n := len(l.subs)
 		l.mu.Unlock()
@@ -289,4 +291,18 @@ func (l *link) deliverable(topic string, retained bool) bool {
 		}
 	}
 	return !matched
+}
+
+// grantedQoS returns the highest QoS granted to this device's
+// subscriptions that match topic with AWS IoT Core's rules, and false when
+// none does.
+func (l *link) grantedQoS(topic string) (qos byte, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for f, q := range l.subs {
+		if awsMatch(f, topic) {
+			qos, ok = max(qos, q), true
+		}
+	}
+	return qos, ok
 }

@@ -48,7 +48,9 @@ func WithCustomAuthorizer(name, tokenKeyName string, authorize func(AuthorizerRe
 
 // WithBrokerOptions passes options to the mqttxtest broker behind the
 // emulator (authenticator, authorizer, interceptor, logger ...). Its
-// QoS 2 policy is always QoS2Disconnect.
+// QoS 2 policy is always QoS2Disconnect. An interceptor replaces the
+// emulator's, which serves the Device Shadow service: shadow requests then
+// go to it.
 func WithBrokerOptions(opts ...mqttxtest.Option) Option {
 	return func(c *config) { c.broker = append(c.broker, opts...) }
 }
