@@ -11,8 +11,10 @@
 // session-present flag); QoS 0, 1 and 2 (QoS 2 per WithQoS2); SUBSCRIBE with per-filter return codes;
 // UNSUBSCRIBE; PINGREQ; DISCONNECT; retained messages; wildcards ("a/#" matches "a"; a filter starting
 // with a wildcard matches no "$" topic); keepalive enforced at 1.5 times; wills published on any end but
-// DISCONNECT; a second connection with a client id closes the first. A message matching several of a
-// client's subscriptions is delivered once, at the highest QoS granted, as mosquitto does.
+// DISCONNECT; a second connection with a client id closes the first (publishing its will unless both
+// connections are persistent, as mosquitto does). A message matching several of a client's
+// subscriptions is delivered once, as mosquitto does, at the highest QoS granted (MQTT-3.3.5-1;
+// mosquitto 2.0.11 uses the QoS of the first matching subscription its search finds instead, a bug).
 //
 // Hooks let the cloud emulators built on it authenticate CONNECTs (WithAuthenticator), authorize each
 // PUBLISH and subscription filter (WithAuthorizer), consume requests (WithInterceptor) and answer one

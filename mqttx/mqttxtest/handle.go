@@ -1,7 +1,9 @@
 package mqttxtest
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"github.com/eclipse/paho.mqtt.golang/packets"
 )
@@ -82,9 +84,18 @@ func (c *conn) refuse(code byte) error {
 	return fmt.Errorf("%w: code %d", errRefused, code)
 }
 
+// takeoverGrace is how long a CONNECT with the client id of a connected client waits for that client's
+// connection to end by itself before closing it. Connections are read concurrently: without it, a
+// client that sent DISCONNECT and reconnected at once could have its new CONNECT handled before its
+// DISCONNECT, and its will published; mosquitto, reading in arrival order, never does that.
+const takeoverGrace = 100 * time.Millisecond
+
 // attach accepts the connection as clientID: it closes an older connection with that id, resumes or
 // creates the session, and queues CONNACK followed by the session's unacknowledged and queued messages.
 func (b *Broker) attach(c *conn, id string, clean bool, will *Message) error {
+	ctx, cancel := context.WithTimeout(context.Background(), takeoverGrace)
+	_ = b.WaitDisconnected(ctx, id)
+	cancel()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if c.gone {
@@ -92,7 +103,9 @@ func (b *Broker) attach(c *conn, id string, clean bool, will *Message) error {
 	}
 	if old := b.clients[id]; old != nil {
 		b.stats.Takeovers++
-		b.dropLocked(old, true, errTakeover)
+		// As mosquitto does, the old connection's will is published unless its session lives on
+		// (both connections persistent).
+		b.dropLocked(old, old.sess.clean || clean, errTakeover)
 	}
 	s := b.sessions[id]
 	present := !clean && s != nil && !s.clean

@@ -31,7 +31,7 @@ func newSession(id string, clean bool) *session {
 }
 
 // routeLocked stores or clears a retained message and delivers m to every matching session, once per
-// session at the highest QoS its matching subscriptions grant (as mosquitto does).
+// session (as mosquitto does) at the highest QoS its matching subscriptions grant (MQTT-3.3.5-1).
 func (b *Broker) routeLocked(m Message) {
 	if m.Retain {
 		if len(m.Payload) == 0 {
