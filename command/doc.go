@@ -24,6 +24,26 @@
 //     reused, 500 handler panic (the stack goes to the log, not the caller),
 //     503 busy, 504 deadline. [StatusOf] maps the package's errors to them.
 //
+// # Devices and applications
+//
+// A [Device] serves a handler over a transport.Transport (NewDevice): Azure
+// IoT Hub direct methods on Azure, request envelopes on the canonical or the
+// cmd scheme on AWS IoT Core and plain brokers, and group requests with
+// [WithGroups]. Every request it can correlate is answered, failures
+// included; see [Device] for the topics, QoS and what happens to a response
+// the cloud would refuse as too large (a 500 saying so).
+//
+// An [Invoker] is the other end, for AWS applications on MQTT, fleet tools
+// and tests: [Invoker.Invoke] publishes a request, retries it with the same
+// TID after a per-attempt timeout (the device's deduplication makes that
+// safe) and returns the answer, a *[StatusError] for a failure status or a
+// *[TimeoutError] for silence; [Invoker.InvokeGroup] sends one request to a
+// group and reports which expected devices did not answer. It needs only
+// publish and subscribe on raw topics ([PubSub]), which a transport.Transport
+// has; it subscribes once to all responses ([Scheme.ResponseFilter]) rather
+// than once per device, because AWS IoT Core allows 50 subscriptions per
+// connection.
+//
 // # Envelopes
 //
 // MQTT 3.1.1 has no correlation property, so on AWS IoT Core the TID travels
@@ -52,8 +72,12 @@
 //
 // [Scheme] translates AWS topics: the canonical scheme maps method "a.b" to
 // "{device}/request/a/b" and "{device}/response/a/b"; [SchemeCmd] uses
-// "cmd/{device}/req" and "cmd/{device}/resp". [ParseAzureMethodTopic] and
-// [AzureMethodResponseTopic] handle "$iothub/methods/POST/{method}/?$rid={rid}"
-// and "$iothub/methods/res/{status}/?$rid={rid}". Every codec in the package
-// is a pure function.
+// "cmd/{device}/req" and "cmd/{device}/resp". Through a transport, a device
+// sees the canonical ones device-relative: [ParseCanonicalRequestTopic] and
+// [CanonicalResponseTopic]. Group requests travel on
+// "group/{group}/request/a/b" ([GroupRequestTopic]). [ParseAzureMethodTopic]
+// and [AzureMethodResponseTopic] handle
+// "$iothub/methods/POST/{method}/?$rid={rid}" and
+// "$iothub/methods/res/{status}/?$rid={rid}". Every codec in the package is a
+// pure function.
 package command

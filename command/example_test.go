@@ -3,11 +3,15 @@ package command_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
 
 	"github.com/tether-iot/tether/command"
+	"github.com/tether-iot/tether/mqttx/mqttxtest"
+	"github.com/tether-iot/tether/transport"
+	"github.com/tether-iot/tether/transport/mqtt"
 )
 
 // A Router with two handlers served through the Server core: a duplicate
@@ -77,4 +81,60 @@ func ExampleScheme_ParseRequestTopic() {
 	// Output:
 	// sensor.list gw-7/response/sensor/list
 	// sensor.list $iothub/methods/res/200/?$rid=1f
+}
+
+// A device serves commands over a transport and an application invokes
+// them, here both on a plain MQTT broker (the in-process test broker): one
+// command, one answer, one failure typed, and a group with a silent member.
+func ExampleNewDevice() {
+	broker, err := mqttxtest.Start()
+	if err != nil {
+		panic(err)
+	}
+	defer broker.Close()
+	ctx := context.Background()
+	connect := func(id string) transport.Transport {
+		t, err := mqtt.New(mqtt.Config{Server: broker.URL(), DeviceID: id})
+		if err != nil {
+			panic(err)
+		}
+		if err := t.Connect(ctx); err != nil {
+			panic(err)
+		}
+		return t
+	}
+
+	// Device side: firmware on gateway gw-7, a member of group floor-3.
+	r := command.NewRouter()
+	r.HandleFunc("sensor.list", func(ctx context.Context, req *command.Request) command.Response {
+		return command.JSON(command.StatusOK, []string{"temp", "humidity"})
+	})
+	gw := connect("gw-7")
+	defer gw.Close(ctx)
+	dev, err := command.NewDevice(ctx, gw, r, command.WithGroups("floor-3"))
+	if err != nil {
+		panic(err)
+	}
+	defer dev.Shutdown(ctx)
+
+	// Application side: a fleet tool on the same broker.
+	app := connect("fleet-tool")
+	defer app.Close(ctx)
+	inv := command.NewInvoker(app, command.InvokerConfig{Sender: "fleet-tool"})
+	defer inv.Close(ctx)
+
+	res, err := inv.Invoke(ctx, "gw-7", "sensor.list", nil)
+	fmt.Println(res.Status, string(res.Payload), err)
+
+	_, err = inv.Invoke(ctx, "gw-7", "fan.set", map[string]bool{"on": true})
+	fmt.Println(errors.Is(err, command.ErrUnknownMethod), err)
+
+	gctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	group, err := inv.InvokeGroup(gctx, "floor-3", "sensor.list", nil, []string{"gw-7", "gw-9"})
+	fmt.Println(len(group.Answers), group.Answers[0].Device, "missing:", group.Missing, err)
+	// Output:
+	// 200 ["temp","humidity"] <nil>
+	// true command: "gw-7" answered "fan.set" with status 404: "command: unknown method \"fan.set\""
+	// 1 gw-7 missing: [gw-9] <nil>
 }

@@ -47,6 +47,11 @@ type config struct {
 	maxSenders    int
 	log           *slog.Logger
 	now           func() time.Time
+
+	// Device only (see device_options.go).
+	scheme       Scheme
+	groups       []string
+	replyTimeout time.Duration
 }
 
 // WithMaxConcurrent sets how many handlers may run at once
@@ -116,6 +121,9 @@ func newConfig(opts []Option) config {
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	if c.replyTimeout <= 0 {
+		c.replyTimeout = DefaultReplyTimeout
 	}
 	return c
 }

@@ -110,11 +110,25 @@ func (s *Server) load() error {
 // was answered 504: a retry then gets what the handler really did, never a
 // second run. The same holds for a panic's 500.
 func (s *Server) Serve(ctx context.Context, req *Request) Response {
+	resp, wait := s.begin(ctx, req)
+	if wait != nil {
+		return wait()
+	}
+	return resp
+}
+
+// begin runs the steps of Serve that decide at once, on the caller's
+// goroutine, and returns either the final response (wait == nil) or a wait
+// func that blocks until the response is known; the caller must call it
+// exactly once, on any goroutine. A transport calls begin in arrival order
+// and waits elsewhere, so that admission (ordering, the concurrency limit)
+// follows arrival order while commands run concurrently.
+func (s *Server) begin(ctx context.Context, req *Request) (resp Response, wait func() Response) {
 	if req.Method == "" {
-		return ErrorResponse(&DecodeError{Field: "method", Reason: "empty"})
+		return ErrorResponse(&DecodeError{Field: "method", Reason: "empty"}), nil
 	}
 	if err := validateID("tid", req.TID); err != nil {
-		return ErrorResponse(err)
+		return ErrorResponse(err), nil
 	}
 	now := s.now()
 	if req.NoDedup {
@@ -123,11 +137,12 @@ func (s *Server) Serve(ctx context.Context, req *Request) Response {
 	e, found := s.cache.acquire(dedupKey{sender: req.Sender, tid: req.TID}, req.Method, req.Seq, now)
 	switch found {
 	case lookupHit:
-		return e.resp
+		return e.resp, nil
 	case lookupConflict:
-		return ErrorResponse(fmt.Errorf("%w: tid %q from sender %q was method %q", ErrTIDReused, req.TID, req.Sender, e.method))
+		return ErrorResponse(fmt.Errorf("%w: tid %q from sender %q was method %q", ErrTIDReused, req.TID, req.Sender, e.method)), nil
 	case lookupInFlight:
-		return s.wait(ctx, req, e, now)
+		r := *req // the caller may reuse req before waiting
+		return Response{}, func() Response { return s.wait(ctx, &r, e, now) }
 	}
 	return s.run(ctx, req, e, true, now)
 }
@@ -173,39 +188,41 @@ func (s *Server) wait(ctx context.Context, req *Request, e *entry, now time.Time
 	}
 }
 
-// run admits and runs a claimed transaction. dedup says whether e is in the
-// cache.
-func (s *Server) run(ctx context.Context, req *Request, e *entry, dedup bool, now time.Time) Response {
+// run admits a claimed transaction and starts its handler; see begin for
+// the results. dedup says whether e is in the cache.
+func (s *Server) run(ctx context.Context, req *Request, e *entry, dedup bool, now time.Time) (Response, func() Response) {
 	deadline := s.deadline(req, now)
 	if !deadline.After(now) {
-		return s.abandon(e, dedup, ErrorResponse(fmt.Errorf("%w before the command started", ErrDeadline)))
+		return s.abandon(e, dedup, ErrorResponse(fmt.Errorf("%w before the command started", ErrDeadline))), nil
 	}
 	if err := ctx.Err(); err != nil {
-		return s.abandon(e, dedup, ctxResponse(err))
+		return s.abandon(e, dedup, ctxResponse(err)), nil
 	}
 	if err := s.admit(req, now); err != nil {
 		if errors.Is(err, ErrStale) {
-			return s.abandon(e, dedup, s.staleResponse(ctx, req, err))
+			return s.abandon(e, dedup, s.staleResponse(ctx, req, err)), nil
 		}
-		return s.abandon(e, dedup, ErrorResponse(err))
+		return s.abandon(e, dedup, ErrorResponse(err)), nil
 	}
 	hctx, cancel := context.WithTimeout(ctx, deadline.Sub(now))
 	r := *req // the handler may outlive this call; the caller may reuse req
 	r.Deadline = deadline
 	go s.handle(hctx, cancel, &r, e, dedup)
-	select {
-	case <-e.done:
-	case <-hctx.Done():
-	}
-	select {
-	case <-e.done:
-		if !e.late {
-			return e.resp
+	return Response{}, func() Response {
+		select {
+		case <-e.done:
+		case <-hctx.Done():
 		}
-	default:
+		select {
+		case <-e.done:
+			if !e.late {
+				return e.resp
+			}
+		default:
+		}
+		// Past the deadline: 504, whenever the handler returns.
+		return ctxResponse(hctx.Err())
 	}
-	// Past the deadline: 504, whenever the handler returns.
-	return ctxResponse(hctx.Err())
 }
 
 // admit checks shutdown, ordering and the concurrency limit, and on success
@@ -233,11 +250,13 @@ func (s *Server) admit(req *Request, now time.Time) error {
 	return nil
 }
 
-func (s *Server) release() {
+// freeSlot gives back a handler's slot once the handler has returned, before
+// its response is published: a caller answered must find the slot free for
+// its next command. The Shutdown wait (wg) ends after publication.
+func (s *Server) freeSlot() {
 	s.mu.Lock()
 	s.running--
 	s.mu.Unlock()
-	s.wg.Done()
 }
 
 // handle runs the handler on its own goroutine and records its response.
@@ -256,9 +275,10 @@ func (s *Server) handle(ctx context.Context, cancel context.CancelFunc, req *Req
 			s.log.WarnContext(ctx, "command: handler returned after its context ended",
 				"method", req.Method, "tid", req.TID, "sender", req.Sender, "err", ctx.Err())
 		}
+		s.freeSlot()
 		s.finish(e, dedup, resp, late) // before cancel: Serve must see the result, not a cancelled ctx
 		cancel()
-		s.release()
+		s.wg.Done()
 	}()
 	resp = s.handler.ServeCommand(ctx, req)
 	returned = true
