@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/tether-iot/tether/mqttx"
+	"github.com/tether-iot/tether/transport/outbox"
 )
 
 // SubscribeQoS is the QoS tether subscribes with: both clouds deliver at
@@ -30,6 +31,13 @@ type Options struct {
 	// before a connection has been up this long: Azure SAS tokens expire
 	// and cannot be renewed on a live MQTT connection.
 	MaxConnectionAge time.Duration
+	// Outbox configures the outbox that holds QoS 1 messages until the
+	// cloud acknowledges them. The zero value is an in-memory outbox with
+	// the outbox package's default bounds; set Dir to keep the messages
+	// across restarts and crashes. OnDrop and OnDeadLetter report every
+	// message that leaves it undelivered (OnDrop nil: logged at Warn).
+	// Its Logger defaults to Logger.
+	Outbox outbox.Options
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
 }
@@ -38,6 +46,16 @@ type Options struct {
 // a Dialect. It validates every message against the cloud's rules before
 // sending, paces publishes under the cloud's rate limits, and restores
 // subscriptions on every reconnect.
+//
+// QoS 1 messages of Send and Enqueue go through an outbox (Options.Outbox)
+// and are delivered at least once, in order: each message is published
+// once the previous one was acknowledged, so the cloud receives the first
+// copy of every message in the order it was queued; after a connection
+// drop, the message that was in flight may arrive twice. Messages queued
+// while offline are sent after reconnecting, paced under the cloud's rate
+// limits. A message the cloud answers by dropping the connection is
+// dead-lettered after Options.Outbox.QuarantineAfter drops, and the
+// messages behind it carry on. Raw publishes do not use the outbox.
 type Conn struct {
 	client  *mqttx.Client
 	dialect Dialect
@@ -47,6 +65,17 @@ type Conn struct {
 
 	msgLimit  *rate.Limiter // nil: unlimited
 	byteLimit *rate.Limiter // nil: unlimited
+
+	ob         *outbox.Outbox
+	pacing     outbox.Pace // msgLimit and byteLimit, shared with direct publishes
+	userOnDrop func(outbox.Record, error)
+	acks       ackWaiters
+
+	// The outbox's replay, one per connection (outbox_conn.go).
+	runMu     sync.Mutex
+	runCancel context.CancelFunc // cancels the active replay
+	runDone   chan struct{}      // closed when the latest replay has ended
+	runClosed bool               // Close: no more replays
 
 	subMu  sync.Mutex // serializes subscription changes (they wait on the network)
 	mu     sync.Mutex
@@ -77,7 +106,9 @@ type canonicalRoute struct {
 
 var _ Transport = (*Conn)(nil)
 
-// NewConn builds a Conn. It does no I/O; call Connect.
+// NewConn builds a Conn and opens its outbox: with Options.Outbox.Dir set
+// it reads back the messages a previous process left there (they are sent
+// once connected). It does no network I/O; call Connect.
 func NewConn(opts Options) (*Conn, error) {
 	if opts.Dialect == nil {
 		return nil, &ConfigError{Setting: "Dialect", Reason: "required"}
@@ -111,6 +142,9 @@ func NewConn(opts Options) (*Conn, error) {
 		return nil, err
 	}
 	c.client = client
+	if err := c.openOutbox(opts.Outbox); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -122,7 +156,11 @@ func (c *Conn) Connect(ctx context.Context) error {
 	return c.client.Connect(ctx)
 }
 
-// Close disconnects and stops every goroutine Conn started.
+// Close disconnects, closes the outbox and stops every goroutine Conn
+// started. Messages still queued in a durable outbox stay on disk for the
+// next process (their waiting Sends return ErrQueued); those of an
+// in-memory outbox are reported to Options.Outbox.OnDrop with
+// outbox.ErrClosed.
 func (c *Conn) Close(ctx context.Context) error {
 	c.renewMu.Lock()
 	c.closed = true
@@ -134,30 +172,68 @@ func (c *Conn) Close(ctx context.Context) error {
 		c.renewCancel()
 	}
 	c.renewMu.Unlock()
+	c.stopReplay(true)
 	err := c.client.Disconnect(ctx)
 	// A renewal already running ends with the client (ErrClosed) or its
 	// cancelled ctx; Close returns only once it has.
 	c.renewing.Wait()
+	if oerr := c.closeOutbox(); err == nil {
+		err = oerr
+	}
 	return err
 }
 
 // IsConnected reports whether the connection is up now.
 func (c *Conn) IsConnected() bool { return c.client.IsConnected() }
 
-// Send publishes a device-to-cloud message on a canonical topic.
+// Send publishes a device-to-cloud message on a canonical topic. The
+// message is checked against the cloud's rules first: an invalid one
+// fails with its typed error and is never queued.
+//
+// A QoS 1 message goes through the outbox: Send returns nil once the
+// cloud acknowledged it. If ctx ends first (for instance while the device
+// is offline) the message stays queued and is delivered after
+// reconnecting: Send then returns an error matching both ErrQueued and
+// ctx.Err(). If the message leaves the outbox undelivered (full, expired,
+// dead-lettered), Send returns the reason given to
+// Options.Outbox.OnDrop. If ctx is already done, nothing is queued.
+//
+// A QoS 0 message is published at once while connected; while offline it
+// follows Options.Outbox.QoS0: dropped (the error matches
+// mqttx.ErrNotConnected, and OnDrop is told) or queued like QoS 1. QoS 2,
+// where the cloud allows it, is published directly.
 func (c *Conn) Send(ctx context.Context, msg Message) error {
-	if err := ValidateTopic(msg.Topic); err != nil {
-		return err
-	}
-	topic, err := c.dialect.PublishTopic(msg)
+	topic, err := c.prepare(msg)
 	if err != nil {
 		return err
 	}
-	return c.publish(ctx, topic, msg.Payload, msg.QoS)
+	if msg.QoS == 1 || (msg.QoS == 0 && !c.client.IsConnected()) {
+		return c.sendQueued(ctx, topic, msg)
+	}
+	return c.publishChecked(ctx, topic, msg.Payload, msg.QoS)
+}
+
+// prepare validates a canonical message and returns its cloud topic,
+// checked against the cloud's rules.
+func (c *Conn) prepare(msg Message) (string, error) {
+	if err := ValidateTopic(msg.Topic); err != nil {
+		return "", err
+	}
+	topic, err := c.dialect.PublishTopic(msg)
+	if err != nil {
+		return "", err
+	}
+	if err := c.dialect.CheckPublish(topic, msg.Payload, msg.QoS); err != nil {
+		return "", err
+	}
+	return topic, nil
 }
 
 // PublishRaw publishes on one of the cloud's own topics, after the same
-// checks as Send.
+// checks as Send. It does not use the outbox: the services that publish
+// raw (shadow, twin, direct methods) resynchronise after a reconnect, and
+// replaying their stale requests or responses would be wrong. Without a
+// connection it fails with mqttx.ErrNotConnected.
 func (c *Conn) PublishRaw(ctx context.Context, topic string, payload []byte, qos byte) error {
 	return c.publish(ctx, topic, payload, qos)
 }
@@ -166,6 +242,11 @@ func (c *Conn) publish(ctx context.Context, topic string, payload []byte, qos by
 	if err := c.dialect.CheckPublish(topic, payload, qos); err != nil {
 		return err
 	}
+	return c.publishChecked(ctx, topic, payload, qos)
+}
+
+// publishChecked paces and publishes a message that passed CheckPublish.
+func (c *Conn) publishChecked(ctx context.Context, topic string, payload []byte, qos byte) error {
 	if err := c.pace(ctx, len(payload)); err != nil {
 		return err
 	}
@@ -399,6 +480,9 @@ func (c *Conn) onEvent(ev Event) {
 	switch ev.Kind {
 	case EventConnected:
 		c.scheduleRenewal()
+		c.startReplay()
+	case EventConnectionLost:
+		c.connectionLost(ev.Err)
 	case EventSubscribeFailed:
 		c.dropRoute(ev.Filter)
 	}

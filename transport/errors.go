@@ -36,6 +36,8 @@ type LimitError struct {
 	Max   int    // the limit; 0 when not numeric
 }
 
+// Error names the cloud, what is limited and, for a numeric limit, the
+// offending value and the limit. It never contains the data checked.
 func (e *LimitError) Error() string {
 	if e.Max > 0 {
 		return fmt.Sprintf("transport: %s: %s %d exceeds %d", e.Cloud, e.Limit, e.Value, e.Max)
@@ -46,6 +48,11 @@ func (e *LimitError) Error() string {
 // Unwrap returns the sentinel the error matches.
 func (e *LimitError) Unwrap() error { return e.Kind }
 
+// Permanent reports true: sending the same message again breaks the same
+// limit, so the outbox dead-letters it instead of replaying it (see
+// outbox.IsPermanent).
+func (e *LimitError) Permanent() bool { return true }
+
 // ConfigError names a configuration setting that is missing or wrong. It
 // matches ErrInvalidConfig.
 type ConfigError struct {
@@ -54,6 +61,8 @@ type ConfigError struct {
 	Err     error // the underlying cause, if any
 }
 
+// Error names the setting, says what is wrong with it and appends the
+// cause, if any.
 func (e *ConfigError) Error() string {
 	msg := "transport: config " + e.Setting + ": " + e.Reason
 	if e.Err != nil {
@@ -67,3 +76,7 @@ func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig 
 
 // Unwrap returns the underlying cause.
 func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Permanent reports true: retrying cannot fix a configuration (see
+// outbox.IsPermanent).
+func (e *ConfigError) Permanent() bool { return true }

@@ -2,6 +2,7 @@ package awsiot
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 )
 
@@ -95,3 +96,7 @@ func (a CustomAuthorizer) Format(f fmt.State, verb rune) {
 	}
 	fmt.Fprint(f, a.String())
 }
+
+// LogValue makes log/slog print String whatever the handler: slog's JSON
+// handler would otherwise marshal the signature and the token.
+func (a CustomAuthorizer) LogValue() slog.Value { return slog.StringValue(a.String()) }

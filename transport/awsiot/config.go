@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/tether-iot/tether/transport/outbox"
 )
 
 // Adapter defaults, used when the corresponding Config field is zero.
@@ -194,6 +196,10 @@ type Config struct {
 	// event goroutine and must not block. The loop is also logged as a
 	// warning.
 	OnConnectionLoop func(error)
+	// Outbox configures the outbox that holds QoS 1 messages until AWS
+	// acknowledges them (see transport.Options.Outbox): in memory by
+	// default, durable across restarts with Outbox.Dir set.
+	Outbox outbox.Options
 	// Logger receives diagnostics; nil discards them. Secrets are never
 	// logged.
 	Logger *slog.Logger

@@ -49,6 +49,7 @@ func New(cfg Config) (*transport.Conn, error) {
 		MQTT:             opts,
 		Dialect:          newDialect(r),
 		MaxConnectionAge: maxAge,
+		Outbox:           cfg.Outbox,
 		Logger:           cfg.Logger,
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tether-iot/tether/mqttx"
+	"github.com/tether-iot/tether/transport/outbox"
 )
 
 // Defaults and MQTT's own limits.
@@ -159,6 +160,10 @@ type Config struct {
 	// QueueSize is the number of inbound messages queued per subscription
 	// (default: mqttx's).
 	QueueSize int
+	// Outbox configures the outbox that holds QoS 1 messages until the
+	// broker acknowledges them (see transport.Options.Outbox): in memory
+	// by default, durable across restarts with Outbox.Dir set.
+	Outbox outbox.Options
 	// Logger receives diagnostics; nil discards them. Passwords are never
 	// logged.
 	Logger *slog.Logger

@@ -44,6 +44,7 @@ func New(cfg Config) (*transport.Conn, error) {
 		},
 		Dialect:          newDialect(r),
 		MaxConnectionAge: cfg.MaxConnectionAge,
+		Outbox:           cfg.Outbox,
 		Logger:           cfg.Logger,
 	})
 }

@@ -1,0 +1,316 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/tether-iot/tether/mqttx"
+	"github.com/tether-iot/tether/transport/outbox"
+)
+
+// ErrQueued is returned, together with the context's error, by a Send
+// whose context ended before the cloud acknowledged the message: the
+// message stays in the outbox and is delivered after reconnecting (or
+// reported to Options.Outbox.OnDrop if it never can be). It is also
+// returned when the Conn is closed with the message still in a durable
+// outbox, where the next process sends it.
+var ErrQueued = errors.New("transport: message queued, not yet acknowledged")
+
+// outboxRetryDelay is the pause before the outbox is replayed again on a
+// connection that is still up after a send failed. Usually the connection
+// was lost, and its event ends the replay first.
+const outboxRetryDelay = 500 * time.Millisecond
+
+// The outbox side of Conn.
+//
+// Send and Enqueue put QoS 1 messages (and QoS 0 ones while offline, per
+// outbox.QoS0Policy) in the outbox, with the cloud topic already
+// translated and checked: translation is pure, so the record holds
+// everything needed to publish it, even in a later process. One replay
+// (outbox.Run) is active per connection: it starts on EventConnected and
+// is cancelled on EventConnectionLost, which also tells the outbox which
+// record was in flight (quarantine). Records are published one at a time,
+// in order, each once the previous one was acknowledged, paced by the
+// Conn's own limiters.
+//
+// Raw publishes (shadow, twin, method responses) bypass the outbox: those
+// services resynchronise after a reconnect (a shadow or twin GET, a
+// method call that the cloud has already timed out), and replaying their
+// stale requests or responses afterwards would be wrong.
+
+// openOutbox opens the Conn's outbox with its callbacks routed through c.
+func (c *Conn) openOutbox(opts outbox.Options) error {
+	c.userOnDrop = opts.OnDrop
+	opts.OnDrop = c.outboxDropped
+	if opts.Logger == nil {
+		opts.Logger = c.log
+	}
+	ob, err := outbox.Open(opts)
+	if err != nil {
+		return &ConfigError{Setting: "Outbox", Reason: "cannot open the outbox", Err: err}
+	}
+	c.ob = ob
+	c.pacing = outbox.Pace{Messages: c.msgLimit, Bytes: c.byteLimit}
+	return nil
+}
+
+// Enqueue queues a device-to-cloud message on a canonical topic and
+// returns without waiting for it to be sent: fire and forget. The message
+// is checked as by Send first, so an invalid one fails here with its typed
+// error and is never queued. QoS 1 messages are sent in order once
+// connected; a QoS 0 message put while offline follows
+// Options.Outbox.QoS0 (dropped with an error matching
+// mqttx.ErrNotConnected and outbox.ErrOffline, or queued). A message that
+// leaves the outbox undelivered (full, expired, dead-lettered) is reported
+// to Options.Outbox.OnDrop.
+func (c *Conn) Enqueue(msg Message) error {
+	topic, err := c.prepare(msg)
+	if err != nil {
+		return err
+	}
+	if msg.QoS > 1 {
+		return fmt.Errorf("transport: Enqueue: QoS %d cannot be queued: %w", msg.QoS, ErrQoSNotSupported)
+	}
+	_, err = c.ob.Put(outbox.Record{Topic: topic, Payload: msg.Payload, QoS: msg.QoS})
+	return putError(err)
+}
+
+// Queued returns the number of messages in the outbox, including the one
+// being sent.
+func (c *Conn) Queued() int { return c.ob.Len() }
+
+// sendQueued puts a checked message in the outbox and waits until the
+// cloud acknowledged it (QoS 1) or it was written (QoS 0), it was
+// dropped, or ctx ended (ErrQueued).
+func (c *Conn) sendQueued(ctx context.Context, topic string, msg Message) error {
+	if err := ctx.Err(); err != nil {
+		return err // nothing was accepted
+	}
+	c.acks.beginPut()
+	seq, err := c.ob.Put(outbox.Record{Topic: topic, Payload: msg.Payload, QoS: msg.QoS})
+	done := c.acks.endPut(seq, err == nil)
+	if err != nil {
+		return putError(err)
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		if err, ok := c.acks.abandon(seq, done); ok {
+			return err
+		}
+		return fmt.Errorf("%w: %w", ErrQueued, ctx.Err())
+	}
+}
+
+// putError describes a failed outbox.Put.
+func putError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, outbox.ErrOffline):
+		return fmt.Errorf("transport: %w: %w", mqttx.ErrNotConnected, err)
+	case errors.Is(err, outbox.ErrClosed):
+		return fmt.Errorf("transport: %w: %w", mqttx.ErrClosed, err)
+	}
+	return fmt.Errorf("transport: queueing the message: %w", err)
+}
+
+// sendRecord is the outbox's SendFunc: it publishes one record and
+// returns once the broker acknowledged it.
+func (c *Conn) sendRecord(ctx context.Context, rec outbox.Record) error {
+	// Checked again: a durable outbox may hold records put by an earlier
+	// process under other limits. What fails the checks never will pass.
+	if err := c.dialect.CheckPublish(rec.Topic, rec.Payload, rec.QoS); err != nil {
+		return outbox.Permanent(err)
+	}
+	if err := c.client.Publish(ctx, rec.Topic, rec.Payload, rec.QoS, rec.Retain); err != nil {
+		if errors.Is(err, mqttx.ErrInvalidTopic) || errors.Is(err, mqttx.ErrInvalidQoS) {
+			return outbox.Permanent(err)
+		}
+		return err
+	}
+	c.acks.resolve(rec.Seq, nil)
+	return nil
+}
+
+// outboxDropped is the outbox's OnDrop: it fails the Send waiting for the
+// record, then tells the user.
+func (c *Conn) outboxDropped(rec outbox.Record, reason error) {
+	if rec.Seq != 0 {
+		c.acks.resolve(rec.Seq, fmt.Errorf("transport: message dropped from the outbox: %w", reason))
+	}
+	if c.userOnDrop != nil {
+		c.userOnDrop(rec, reason)
+		return
+	}
+	c.log.Warn("transport: message dropped from the outbox", "seq", rec.Seq, "topic", rec.Topic, "reason", reason)
+}
+
+// startReplay starts the outbox's replay for a new connection, once the
+// previous connection's replay has ended.
+func (c *Conn) startReplay() {
+	c.runMu.Lock()
+	defer c.runMu.Unlock()
+	if c.runClosed {
+		return
+	}
+	if c.runCancel != nil {
+		c.runCancel() // normally done by EventConnectionLost already
+	}
+	prev := c.runDone
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	c.runCancel, c.runDone = cancel, done
+	go c.replay(ctx, prev, done)
+}
+
+// replay runs the outbox for one connection until ctx is cancelled.
+func (c *Conn) replay(ctx context.Context, prev <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	if prev != nil {
+		<-prev // outbox.Run allows one replay at a time
+	}
+	for {
+		err := c.ob.Run(ctx, c.sendRecord, c.pacing)
+		if ctx.Err() != nil || errors.Is(err, outbox.ErrClosed) {
+			return
+		}
+		c.log.Debug("transport: outbox replay stopped; retrying", "err", err)
+		t := time.NewTimer(outboxRetryDelay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// connectionLost stops the replay and tells the outbox, for quarantine,
+// unless the connection was replaced on purpose (MaxConnectionAge: mqttx
+// let the publishes in flight finish first).
+func (c *Conn) connectionLost(reason error) {
+	c.stopReplay(false)
+	if !errors.Is(reason, mqttx.ErrReconnectRequested) {
+		c.ob.ConnectionLost()
+	}
+}
+
+// stopReplay cancels the active replay; final also prevents new ones and
+// waits for the replay to end.
+func (c *Conn) stopReplay(final bool) {
+	c.runMu.Lock()
+	if c.runCancel != nil {
+		c.runCancel()
+		c.runCancel = nil
+	}
+	done := c.runDone
+	if final {
+		c.runClosed = true
+	}
+	c.runMu.Unlock()
+	if final && done != nil {
+		<-done
+	}
+}
+
+// closeOutbox closes the outbox after the replay stopped, and fails the
+// Sends still waiting.
+func (c *Conn) closeOutbox() error {
+	err := c.ob.Close() // an in-memory outbox reports its records to OnDrop
+	c.acks.close(fmt.Errorf("%w: %w", ErrQueued, outbox.ErrClosed))
+	if err != nil {
+		return fmt.Errorf("transport: closing the outbox: %w", err)
+	}
+	return nil
+}
+
+// ackWaiters connects the outbox's outcomes to the Sends waiting for them,
+// by record sequence number. A record may be sent (or dropped) before Put
+// has returned its number to the Send: outcomes that arrive while a Put is
+// in progress are kept until that Put has looked them up.
+type ackWaiters struct {
+	mu      sync.Mutex
+	waiting map[uint64]chan error
+	putting int              // Puts in progress
+	early   map[uint64]error // outcomes that arrived while putting > 0
+	closed  error            // set by close: the outcome of later waits
+}
+
+func (a *ackWaiters) beginPut() {
+	a.mu.Lock()
+	a.putting++
+	a.mu.Unlock()
+}
+
+// endPut ends a Put begun with beginPut. If the Put queued seq, it returns
+// the channel on which its outcome arrives.
+func (a *ackWaiters) endPut(seq uint64, queued bool) <-chan error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.putting--
+	var ch chan error
+	if queued {
+		ch = make(chan error, 1)
+		if err, ok := a.early[seq]; ok {
+			ch <- err
+		} else if a.closed != nil {
+			ch <- a.closed
+		} else {
+			if a.waiting == nil {
+				a.waiting = make(map[uint64]chan error)
+			}
+			a.waiting[seq] = ch
+		}
+	}
+	if a.putting == 0 {
+		clear(a.early) // no Put left to look them up
+	}
+	return ch
+}
+
+// resolve delivers the outcome of record seq, if anyone waits for it.
+func (a *ackWaiters) resolve(seq uint64, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if ch, ok := a.waiting[seq]; ok {
+		delete(a.waiting, seq)
+		ch <- err
+		return
+	}
+	if a.putting > 0 {
+		if a.early == nil {
+			a.early = make(map[uint64]error)
+		}
+		a.early[seq] = err
+	}
+}
+
+// abandon stops waiting for seq; it returns the outcome if it arrived
+// meanwhile.
+func (a *ackWaiters) abandon(seq uint64, ch <-chan error) (error, bool) {
+	a.mu.Lock()
+	delete(a.waiting, seq)
+	a.mu.Unlock()
+	select {
+	case err := <-ch:
+		return err, true
+	default:
+		return nil, false
+	}
+}
+
+// close fails every wait, present and future, with err.
+func (a *ackWaiters) close(err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.closed = err
+	for seq, ch := range a.waiting {
+		delete(a.waiting, seq)
+		ch <- err
+	}
+}
