@@ -64,6 +64,7 @@ func New(cfg Config) (*transport.Conn, error) {
 		MQTT:             opts,
 		Dialect:          dialect,
 		MaxConnectionAge: maxAge,
+		Outbox:           cfg.Outbox,
 		Logger:           cfg.Logger,
 	})
 }

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/tether-iot/tether/transport/outbox"
 )
 
 // Adapter defaults, used when the corresponding Config field is zero.
@@ -125,6 +127,10 @@ type Config struct {
 	// (default: mqttx's).
 	QueueSize int
 
+	// Outbox configures the outbox that holds QoS 1 messages until the hub
+	// acknowledges them (see transport.Options.Outbox): in memory by
+	// default, durable across restarts with Outbox.Dir set.
+	Outbox outbox.Options
 	// Logger receives diagnostics; nil discards them. Secrets are never
 	// logged.
 	Logger *slog.Logger
