@@ -32,8 +32,33 @@
 //     SendC2D delivers cloud-to-device messages on
 //     devices/{id}/messages/devicebound/{property bag}.
 //   - Services: requests on $iothub/ topics go to the Service registered
-//     for their prefix (Handle), which answers with Deliver. The twin and
-//     direct-method services plug in there.
+//     for their prefix (Handle), which answers with Deliver. The twin
+//     service is registered for TwinPrefix; direct methods plug in there
+//     too.
+//
+// # Device twins
+//
+// Every device and module ("dev/mod") has a twin, empty at $version 1 on
+// both sides until something changes it. The twin service answers, as IoT
+// Hub does (PROTOCOLS.md §2):
+//
+//   - $iothub/twin/GET/?$rid={rid} with 200 and the twin,
+//     {"desired":{...,"$version":N},"reported":{...,"$version":M}};
+//   - $iothub/twin/PATCH/properties/reported/?$rid={rid} with 204 and the
+//     new reported $version in the topic, or 400 with a JSON body when the
+//     payload is not a JSON object, breaks the twin rules or would make the
+//     reported properties larger than 32 KiB.
+//
+// Answers go to $iothub/twin/res/{status}/?$rid={rid} at QoS 0, and only
+// if the client subscribed to $iothub/twin/res/#: otherwise they are lost.
+// From the cloud side, UpdateDesired changes the desired properties and
+// notifies the client on $iothub/twin/PATCH/properties/desired/?$version=N
+// if it is connected and subscribed now; a client that is offline is not
+// notified later (it must GET after reconnecting). Twin returns the twin
+// as stored; FailTwinRequests answers the next requests with 429, 5xx or
+// another status, or not at all. Handling TwinPrefix with another Service
+// replaces the twin service for requests (UpdateDesired and Twin keep
+// using the built-in one).
 //
 // The broker's fault injection (drop connections, withhold acks, refuse
 // CONNECTs, ...) is reachable through Broker.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tether-iot/tether/internal/twinsvc"
 	"github.com/tether-iot/tether/mqttx/mqttxtest"
 	"github.com/tether-iot/tether/transport/azureiot"
 )
@@ -33,6 +34,8 @@ type Hub struct {
 	cfg    config
 	log    *slog.Logger
 	broker *mqttxtest.Broker
+	twins  *twinsvc.Service // the twin service, registered for TwinPrefix
+	twinMu sync.Mutex       // serializes UpdateDesired's notifications
 
 	mu         sync.Mutex
 	closed     bool
@@ -104,7 +107,9 @@ func Start(opts ...Option) (*Hub, error) {
 		attempts:   make(map[string][]ConnectAttempt),
 		d2c:        make(map[string][]D2CMessage),
 		changed:    make(chan struct{}),
+		twins:      twinsvc.New(),
 	}
+	h.services = []service{{prefix: TwinPrefix, fn: h.serveTwin}}
 	brokerOpts := append([]mqttxtest.Option{mqttxtest.WithLogger(cfg.logger)}, cfg.brokerOpts...)
 	brokerOpts = append(brokerOpts,
 		mqttxtest.WithTLS(),

@@ -34,7 +34,8 @@ type service struct {
 // prefix, such as "$iothub/twin/" (a twin service) or "$iothub/methods/res/"
 // (direct method responses). The longest matching prefix wins; registering a
 // prefix again replaces its service. Requests no service handles are
-// consumed without an answer.
+// consumed without an answer. The hub's own twin service is registered for
+// TwinPrefix from the start.
 func (h *Hub) Handle(prefix string, s Service) {
 	if !strings.HasPrefix(prefix, "$iothub/") {
 		h.fail(fmt.Errorf("azureiottest: Handle: prefix %q is not under $iothub/", prefix))
