@@ -1,0 +1,37 @@
+// Package benchmark measures tether against raw paho, its floor, and holds
+// the performance budgets.
+//
+// The whole report is one command, run from the module root:
+//
+//	go run ./internal/benchmark/cmd/benchtable
+//
+// It compiles the benchmark test binaries, runs them in interleaved rounds
+// (so that tether and its baseline see the same machine load), builds the
+// device binaries for linux/arm, and prints a Markdown table of figures,
+// ratios, budgets and PASS/MISS. Budgets are checked there and only there:
+// unit tests do not time anything, because shared machines are noisy.
+//
+// The benchmarks themselves are ordinary Go benchmarks in this package's
+// test files (run them with go test -run '^$' -bench . -benchmem):
+//
+//   - BenchmarkPublish: QoS 0 and 1, 64 B and 4 KiB, tether's transport
+//     (transport/mqtt adapter, transport.Conn, mqttx) against raw paho, on
+//     the in-process mqttxtest broker and on mosquitto when installed.
+//     Each iteration is one Send (or paho Publish plus its token wait); the
+//     clock stops when the broker has received every message, so the
+//     figure stays a throughput whatever Send waits for.
+//   - BenchmarkCommandRoundTrip: command.Invoker → command.Device and back
+//     against the same exchange written on raw paho (package rawpaho).
+//   - BenchmarkTopicAWS, BenchmarkTopicAzure, BenchmarkPropertyBag,
+//     BenchmarkShadowDelta, BenchmarkTwinValidate: the pure codecs.
+//   - BenchmarkHeapPerDevice: heap in use per connected device with 1,000
+//     devices in one process, against a broker in another process, so that
+//     only the clients' memory is counted.
+//
+// The deduplication benchmarks (BenchmarkDedupHit, BenchmarkDedupMiss)
+// live next to the unexported cache in package command; benchtable runs
+// them from there.
+//
+// This package's own code parses `go test -bench` output (Parse) and
+// summarizes repeated runs (Runs), for the table command.
+package benchmark

@@ -1,0 +1,108 @@
+package benchmark_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/tether-iot/tether/internal/benchmark/rawpaho"
+	"github.com/tether-iot/tether/transport"
+	"github.com/tether-iot/tether/transport/mqtt"
+)
+
+// publisher sends one message and returns when its API says it is sent.
+type publisher func(ctx context.Context, payload []byte) error
+
+// publishClients connect a publisher for device on url, publishing on
+// "{device}/telemetry" at qos.
+var publishClients = []struct {
+	name    string
+	connect func(b *testing.B, ctx context.Context, url, device string, qos byte) publisher
+}{
+	{"tether", connectTetherPublisher},
+	{"paho", connectPahoPublisher},
+}
+
+// connectTetherPublisher sends through tether's transport: the plain MQTT
+// adapter, transport.Conn (validation, dialect, pacing, and whatever Send
+// does for QoS 1) and mqttx.
+func connectTetherPublisher(b *testing.B, ctx context.Context, url, device string, qos byte) publisher {
+	conn, err := mqtt.New(mqtt.Config{Server: url, DeviceID: device})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := conn.Connect(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = conn.Close(ctx)
+	})
+	return func(ctx context.Context, payload []byte) error {
+		return conn.Send(ctx, transport.Message{Topic: "telemetry", Payload: payload, QoS: qos})
+	}
+}
+
+// connectPahoPublisher sends with paho's Publish and a wait for its token.
+func connectPahoPublisher(b *testing.B, ctx context.Context, url, device string, qos byte) publisher {
+	c, err := rawpaho.Connect(ctx, rawpaho.Config{Server: url, ClientID: device})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(c.Close)
+	topic := device + "/telemetry"
+	return func(ctx context.Context, payload []byte) error {
+		return c.Publish(ctx, topic, payload, qos)
+	}
+}
+
+// BenchmarkPublish measures publish throughput: one iteration sends one
+// message, and the clock stops once the broker has received all of them.
+// Sub-benchmarks of tether and paho alternate for each broker, QoS and
+// payload size, so their ratio compares runs made moments apart.
+func BenchmarkPublish(b *testing.B) {
+	for _, kind := range brokerKinds {
+		for _, qos := range []byte{0, 1} {
+			for _, size := range []int{64, 4096} {
+				for _, client := range publishClients {
+					name := fmt.Sprintf("broker=%s/qos=%d/size=%d/client=%s", kind, qos, size, client.name)
+					b.Run(name, func(b *testing.B) {
+						benchmarkPublish(b, kind, qos, size, client.connect)
+					})
+				}
+			}
+		}
+	}
+}
+
+func benchmarkPublish(b *testing.B, kind string, qos byte, size int, connect func(*testing.B, context.Context, string, string, byte) publisher) {
+	const device = "bench-pub"
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	broker := startBroker(b, kind, device+"/telemetry", qos)
+	publish := connect(b, ctx, broker.url, device, qos)
+	payload := bytes.Repeat([]byte{'x'}, size)
+	// One message first: connections and buffers are warm when the clock
+	// starts.
+	if err := publish(ctx, payload); err != nil {
+		b.Fatal(err)
+	}
+	broker.waitReceived(b, 1)
+	base := broker.received()
+
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := startCPUClock()
+	for i := 0; i < b.N; i++ {
+		if err := publish(ctx, payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+	broker.waitReceived(b, base+b.N)
+	b.StopTimer()
+	cpu.report(b)
+}
