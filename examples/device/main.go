@@ -64,6 +64,10 @@ func main() {
 	}
 }
 
+// connectionStringEnv names the environment variable holding the Azure
+// device connection string.
+const connectionStringEnv = "TETHER_AZURE_CONNECTION_STRING"
+
 func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs := flag.NewFlagSet("device", flag.ContinueOnError)
 	fs.SetOutput(errOut)
@@ -77,10 +81,15 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.StringVar(&cfg.certFile, "cert", "", "PEM file of the device certificate (aws)")
 	fs.StringVar(&cfg.keyFile, "key", "", "PEM file of the device key (aws)")
 	fs.StringVar(&cfg.caFile, "ca", "", "PEM file of the server's root CA (default: system roots)")
-	fs.StringVar(&cfg.connectionString, "connection-string", os.Getenv("TETHER_AZURE_CONNECTION_STRING"),
-		"device connection string (azure; default $TETHER_AZURE_CONNECTION_STRING)")
+	// The environment is read after parsing, not used as the flag's
+	// default: -help prints defaults, and this one holds the device key.
+	fs.StringVar(&cfg.connectionString, "connection-string", "",
+		"device connection string (azure; default $"+connectionStringEnv+")")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
+	}
+	if cfg.connectionString == "" {
+		cfg.connectionString = os.Getenv(connectionStringEnv)
 	}
 	if err := cfg.check(); err != nil {
 		fmt.Fprintln(errOut, "device:", err)

@@ -77,3 +77,25 @@ func TestNumber(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpHidesConnectionString checks that -help, which prints every
+// flag's default, does not print the key-bearing connection string taken
+// from the environment, while the environment still configures the device.
+func TestHelpHidesConnectionString(t *testing.T) {
+	const secret = "HostName=h;DeviceId=d;SharedAccessKey=c2VjcmV0LWtleQ=="
+	t.Setenv(connectionStringEnv, secret)
+	var help bytes.Buffer
+	if _, err := parseFlags([]string{"-help"}, &help); err == nil {
+		t.Fatal("-help: want flag.ErrHelp")
+	}
+	if strings.Contains(help.String(), "c2VjcmV0LWtleQ") {
+		t.Fatalf("-help printed the device key:\n%s", help.String())
+	}
+	cfg, err := parseFlags([]string{"-cloud", "azure"}, io.Discard)
+	if err != nil {
+		t.Fatalf("connection string from the environment: %v", err)
+	}
+	if cfg.connectionString != secret {
+		t.Fatalf("connection string = %q, want the environment's", cfg.connectionString)
+	}
+}
