@@ -46,7 +46,8 @@ var defaultPorts = [...]string{transportTCP: "1883", transportTLS: "8883", trans
 
 // DialServer opens a network connection to an MQTT server URL, honouring ctx for the whole dial
 // (TCP, TLS handshake, WebSocket upgrade): tcp:// and mqtt:// dial TCP; tls://, ssl://, mqtts:// add
-// TLS with a clone of tlsConfig (nil: system roots); ws:// and wss:// upgrade to a WebSocket with the
+// TLS with a clone of tlsConfig (nil: system roots; one that skips verification or allows a version
+// below TLS 1.2 is refused with ErrInsecureTLS); ws:// and wss:// upgrade to a WebSocket with the
 // subprotocol "mqtt", sending header, and the returned net.Conn carries MQTT in binary frames.
 // Adapters use it inside Options.Dial.
 func DialServer(ctx context.Context, server string, tlsConfig *tls.Config, header http.Header) (net.Conn, error) {
@@ -56,6 +57,9 @@ func DialServer(ctx context.Context, server string, tlsConfig *tls.Config, heade
 	}
 	kind, err := schemeKind(u.Scheme)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkTLS(tlsConfig); err != nil {
 		return nil, err
 	}
 	host := u.Host
@@ -92,7 +96,11 @@ func cloneTLS(c *tls.Config) *tls.Config {
 	if c == nil {
 		return &tls.Config{MinVersion: tls.VersionTLS12}
 	}
-	return c.Clone()
+	c = c.Clone()
+	if c.MinVersion == 0 {
+		c.MinVersion = tls.VersionTLS12 // Go's client default too, but explicit
+	}
+	return c
 }
 
 func dialWebSocket(ctx context.Context, wsURL string, tlsConfig *tls.Config, header http.Header) (net.Conn, error) {

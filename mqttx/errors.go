@@ -56,6 +56,8 @@ type TopicError struct {
 	Filter bool // a filter (SUBSCRIBE) rather than a topic name (PUBLISH)
 }
 
+// Error names the kind (topic name or filter), quotes the topic (its first
+// 80 bytes) and says what is wrong with it.
 func (e *TopicError) Error() string {
 	kind := "topic name"
 	if e.Filter {
@@ -82,6 +84,7 @@ type SubscribeError struct {
 	Code   byte
 }
 
+// Error quotes the refused filter and the SUBACK return code.
 func (e *SubscribeError) Error() string {
 	return fmt.Sprintf("mqttx: subscription to %q refused (SUBACK code 0x%02x)", e.Filter, e.Code)
 }
@@ -94,6 +97,8 @@ type ConnectError struct {
 	Code byte
 }
 
+// Error is the message of the return code's sentinel (ErrNotAuthorized,
+// ...) or, for an unknown code, names the code.
 func (e *ConnectError) Error() string {
 	if s := e.sentinel(); s != nil {
 		return s.Error()

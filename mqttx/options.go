@@ -44,7 +44,9 @@ type Options struct {
 	// Password (Azure mints a fresh SAS token per attempt). An error fails that attempt.
 	Credentials func(ctx context.Context) (Credentials, error)
 	// TLSConfig is used for tls/ssl/mqtts/wss servers; it is cloned per attempt. nil means the system
-	// roots with TLS 1.2 at least.
+	// roots with TLS 1.2 at least. New refuses (ErrInsecureTLS) one that skips the server's
+	// verification (InsecureSkipVerify without VerifyPeerCertificate or VerifyConnection) or allows
+	// a version below TLS 1.2.
 	TLSConfig *tls.Config
 	// WebSocketHeader holds extra HTTP headers for ws/wss servers.
 	WebSocketHeader http.Header
@@ -88,6 +90,9 @@ func (o Options) withDefaults() (Options, error) {
 		if _, err := schemeKind(u.Scheme); err != nil {
 			return o, err
 		}
+	}
+	if err := checkTLS(o.TLSConfig); err != nil {
+		return o, err
 	}
 	if o.PersistentSession && o.ClientID == "" {
 		return o, errors.New("mqttx: a persistent session requires Options.ClientID")

@@ -98,10 +98,13 @@ type Config struct {
 	// TLSConfig configures TLS for tls://, ssl://, mqtts:// and wss://
 	// servers (default: the system's roots, TLS 1.2 or later). Set RootCAs
 	// for a broker with a private CA, and Certificates or
-	// GetClientCertificate for client certificate authentication. It must
-	// not disable verification: InsecureSkipVerify is refused unless
-	// VerifyPeerCertificate or VerifyConnection does the verification
-	// instead. MinVersion below TLS 1.2 is refused. It is cloned.
+	// GetClientCertificate for client certificate authentication.
+	// GetClientCertificate is called on every handshake, so it is where a
+	// renewed client certificate is supplied: the next reconnect presents
+	// it, without a restart. It must not disable verification:
+	// InsecureSkipVerify is refused unless VerifyPeerCertificate or
+	// VerifyConnection does the verification instead. MinVersion below
+	// TLS 1.2 is refused. It is cloned.
 	TLSConfig *tls.Config
 	// Dial, when set, opens the network connection for every attempt
 	// instead of dialing Server (proxies, in-memory pipes in tests). It
