@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tether-iot/tether/internal/methodsvc"
 	"github.com/tether-iot/tether/internal/twinsvc"
 	"github.com/tether-iot/tether/mqttx/mqttxtest"
 	"github.com/tether-iot/tether/transport/azureiot"
@@ -36,6 +37,8 @@ type Hub struct {
 	broker *mqttxtest.Broker
 	twins  *twinsvc.Service // the twin service, registered for TwinPrefix
 	twinMu sync.Mutex       // serializes UpdateDesired's notifications
+	// methods invokes direct methods, registered for MethodResponsePrefix.
+	methods *methodsvc.Service
 
 	mu         sync.Mutex
 	closed     bool
@@ -109,7 +112,23 @@ func Start(opts ...Option) (*Hub, error) {
 		changed:    make(chan struct{}),
 		twins:      twinsvc.New(),
 	}
-	h.services = []service{{prefix: TwinPrefix, fn: h.serveTwin}}
+	methods, err := methodsvc.New(methodsvc.Config{
+		IsSubscribed: func(clientID string) bool {
+			return h.Subscribed(clientID, methodsvc.RequestTopic("m", "0"))
+		},
+		PublishTo: func(clientID, topic string, payload []byte) error {
+			return h.Deliver(clientID, topic, payload, 0)
+		},
+		MinTimeout: cfg.minMethodTimeout,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("azureiottest: %w", err)
+	}
+	h.methods = methods
+	h.services = []service{
+		{prefix: TwinPrefix, fn: h.serveTwin},
+		{prefix: MethodResponsePrefix, fn: func(r Request) { h.methods.HandleDevicePublish(r.ClientID, r.Topic, r.Payload) }},
+	}
 	brokerOpts := append([]mqttxtest.Option{mqttxtest.WithLogger(cfg.logger)}, cfg.brokerOpts...)
 	brokerOpts = append(brokerOpts,
 		mqttxtest.WithTLS(),

@@ -20,6 +20,8 @@ type config struct {
 	clock      func() time.Time
 	logger     *slog.Logger
 	brokerOpts []mqttxtest.Option
+	// minMethodTimeout is the shortest direct-method timeout accepted.
+	minMethodTimeout time.Duration
 }
 
 // WithHostName sets the hub's host name (default DefaultHostName).
@@ -32,6 +34,12 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.clock =
 
 // WithLogger sets the logger of the hub and its broker (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithMinMethodTimeout lowers the shortest response timeout InvokeMethod
+// accepts (IoT Hub's is 5 s), so tests of unanswered methods run fast.
+func WithMinMethodTimeout(d time.Duration) Option {
+	return func(c *config) { c.minMethodTimeout = d }
+}
 
 // WithBrokerOptions passes options to the underlying mqttxtest broker, such
 // as mqttxtest.WithKeepAliveFactor or mqttxtest.WithMaxInflight. The hub's
