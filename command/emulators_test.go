@@ -9,7 +9,6 @@ import (
 
 	"github.com/tether-iot/tether/command"
 	"github.com/tether-iot/tether/internal/leakcheck"
-	"github.com/tether-iot/tether/internal/methodsvc"
 	"github.com/tether-iot/tether/transport"
 	"github.com/tether-iot/tether/transport/awsiot"
 	"github.com/tether-iot/tether/transport/awsiot/awsiottest"
@@ -70,20 +69,11 @@ func TestOverAWSEmulator(t *testing.T) {
 	}
 }
 
-// methodsvc plugged into the Azure emulator with the lines its author is
-// asked to add, and a device on the Azure adapter.
+// Direct methods invoked through the Azure emulator's InvokeMethod on a
+// device served on the Azure adapter.
 func TestOverAzureEmulator(t *testing.T) {
 	leakcheck.Check(t)
-	h := azureiottest.New(t)
-	svc, err := methodsvc.New(methodsvc.Config{
-		IsSubscribed: func(id string) bool { return h.Subscribed(id, "$iothub/methods/POST/m/?$rid=0") },
-		PublishTo:    func(id, topic string, payload []byte) error { return h.Deliver(id, topic, payload, 0) },
-		MinTimeout:   time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.Handle("$iothub/methods/res/", func(r azureiottest.Request) { svc.HandleDevicePublish(r.ClientID, r.Topic, r.Payload) })
+	h := azureiottest.New(t, azureiottest.WithMinMethodTimeout(time.Millisecond))
 
 	ctx := t.Context()
 	newConn := func(id string) transport.Transport {
@@ -114,7 +104,7 @@ func TestOverAzureEmulator(t *testing.T) {
 		{"dev2", "sensor.list", "", 404, "404103"}, // connected, not subscribed to methods
 	}
 	for _, tt := range tests {
-		status, body, err := svc.InvokeMethod(ctx, tt.device, tt.method, []byte(tt.payload), 5*time.Second)
+		status, body, err := h.InvokeMethod(ctx, tt.device, tt.method, []byte(tt.payload), 5*time.Second)
 		if err != nil || status != tt.status || !strings.Contains(string(body), tt.inBody) {
 			t.Fatalf("%s %s: %d %s %v; want %d containing %q", tt.device, tt.method, status, body, err, tt.status, tt.inBody)
 		}
