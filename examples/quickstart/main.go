@@ -41,6 +41,7 @@ func run(ctx context.Context, out io.Writer) error {
 		{"MQTT: two clients on an in-process broker", mqttRoundTrip},
 		{"one firmware, every cloud: canonical topics in, each cloud's topics out", oneFirmwareTwoClouds(emu.clouds())},
 		{"one thermostat, both clouds: state.Syncer over the Device Shadow and the device twin", oneThermostatTwoClouds(emu.syncedClouds())},
+		{"one command handler, both clouds: MQTT request/response on AWS, direct methods on Azure", commandsOnBothClouds(emu)},
 	}
 	for i, s := range steps {
 		fmt.Fprintf(out, "\n== %d. %s\n", i+1, s.title)
