@@ -47,6 +47,8 @@ type DeadLetterError struct {
 	Err      error // ErrQuarantined, or the permanent send error
 }
 
+// Error says why the record was dead-lettered: quarantined after
+// Attempts connection drops, or the permanent send error.
 func (e *DeadLetterError) Error() string {
 	if errors.Is(e.Err, ErrQuarantined) {
 		return fmt.Sprintf("outbox: dead letter: quarantined after %d connection drops", e.Attempts)
@@ -67,6 +69,7 @@ type CorruptError struct {
 	Reason string // what was wrong, e.g. "checksum mismatch"
 }
 
+// Error names the file, the unreadable range and what was wrong.
 func (e *CorruptError) Error() string {
 	return fmt.Sprintf("outbox: corrupt data in %s: %d bytes at offset %d skipped: %s", e.Path, e.Size, e.Offset, e.Reason)
 }
