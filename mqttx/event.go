@@ -30,6 +30,7 @@ var eventNames = [...]string{
 	EventDisconnected:    "disconnected",
 }
 
+// String returns the kind's name, such as "connected" or "connection lost".
 func (k EventKind) String() string {
 	if k >= 0 && int(k) < len(eventNames) {
 		return eventNames[k]
@@ -83,6 +84,7 @@ func (q *eventQueue) drain(idle chan struct{}) {
 		q.mu.Lock()
 		if len(q.pending) == 0 {
 			q.running = false
+			q.pending = nil // an idle client keeps no event buffer
 			q.mu.Unlock()
 			return
 		}
