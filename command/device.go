@@ -26,6 +26,16 @@ type DeviceTransport interface {
 
 var _ DeviceTransport = transport.Transport(nil)
 
+// directSender is implemented by transports that can publish a canonical
+// message at once, without queuing it in an outbox (transport.Conn's
+// SendDirect). A Device sends its responses that way when it can; see
+// [Device].
+type directSender interface {
+	SendDirect(ctx context.Context, msg transport.Message) error
+}
+
+var _ directSender = (*transport.Conn)(nil)
+
 const (
 	// MaxAzureMethodPayload is the largest direct-method response body IoT
 	// Hub accepts, in bytes (PROTOCOLS.md §2).
@@ -76,6 +86,15 @@ const (
 // dropped: the application retries with the same TID and gets the cached
 // answer.
 //
+// Responses are therefore published at once and never queued: on a
+// transport with a SendDirect method (transport.Conn has one) a canonical
+// response bypasses the outbox that holds the transport's other QoS 1
+// messages, as raw topics always do. The outbox's replay would add nothing
+// (the deduplication cache already answers the application's retry, with
+// the same response), would deliver the response after a reconnect, when
+// the caller has given up on it, and would cost a hand-off to the outbox's
+// goroutine on every command.
+//
 // Requests are decoded and admitted in arrival order on the transport's
 // worker goroutine; answers are awaited on goroutines of the Device, at most
 // 4 × [WithMaxConcurrent] at once, beyond which the transport's worker waits
@@ -83,6 +102,7 @@ const (
 type Device struct {
 	srv          *Server
 	t            DeviceTransport
+	send         func(context.Context, transport.Message) error // responses on canonical topics
 	info         transport.Info
 	scheme       Scheme
 	log          *slog.Logger
@@ -146,6 +166,10 @@ func NewDevice(ctx context.Context, t DeviceTransport, h Handler, opts ...Option
 		base:         base,
 		cancel:       cancel,
 		pending:      make(chan struct{}, pendingPerSlot*c.maxConcurrent),
+	}
+	d.send = t.Send
+	if ds, ok := t.(directSender); ok {
+		d.send = ds.SendDirect
 	}
 	if err := d.subscribe(ctx, azure, c.groups); err != nil {
 		_ = d.Shutdown(ctx) // nothing ran; the subscribe error is the one to report
@@ -293,41 +317,53 @@ func (d *Device) serveEnvelope(ctx context.Context, method string, payload []byt
 	d.dispatch(ctx, req, func(ctx context.Context, resp Response) { reply(ctx, tid, resp) })
 }
 
-// dispatch admits req now and answers it now or from a goroutine once its
-// response is known.
+// dispatch admits req now and answers it now, or later from the goroutine
+// that has the response: the handler's, or one of the Device's waiting for
+// a duplicate's original.
 func (d *Device) dispatch(ctx context.Context, req *Request, answer func(context.Context, Response)) {
 	sctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(d.base, cancel)
 	release := func() { stop(); cancel() }
 
-	resp, wait := d.srv.begin(sctx, req)
-	if wait == nil {
+	// A later answer holds a slot of the pending semaphore; without one (or
+	// after Shutdown) this subscription's worker waits itself:
+	// back-pressure, nothing dropped.
+	d.mu.Lock()
+	later := !d.closed
+	if later {
+		d.wg.Add(1)
+	}
+	d.mu.Unlock()
+	if later {
+		select {
+		case d.pending <- struct{}{}:
+		default:
+			later = false
+			d.wg.Done()
+		}
+	}
+	if !later {
+		resp, wait := d.srv.begin(sctx, req)
+		if wait != nil {
+			resp = wait()
+		}
 		answer(sctx, resp)
 		release()
 		return
 	}
-	d.mu.Lock()
-	if d.closed {
-		d.mu.Unlock()
-		answer(sctx, wait())
-		release()
-		return
+	reply := func(resp Response) {
+		defer d.wg.Done()
+		defer func() { <-d.pending }()
+		defer release()
+		answer(sctx, resp)
 	}
-	d.wg.Add(1)
-	d.mu.Unlock()
-	select {
-	case d.pending <- struct{}{}:
-		go func() {
-			defer d.wg.Done()
-			defer func() { <-d.pending }()
-			defer release()
-			answer(sctx, wait())
-		}()
+	resp, wait, started := d.srv.beginDeliver(sctx, req, reply)
+	switch {
+	case started: // the handler's goroutine, or its deadline, replies
+	case wait != nil: // a duplicate of a running command
+		d.srv.pool.run(func() { reply(wait()) })
 	default:
-		// Back-pressure: this subscription's worker waits itself.
-		answer(sctx, wait())
-		release()
-		d.wg.Done()
+		reply(resp)
 	}
 }
 
@@ -345,7 +381,7 @@ func (d *Device) envelopeReply(topic string, raw bool) replyFunc {
 			if raw {
 				return d.t.PublishRaw(ctx, topic, body, ResponseQoS)
 			}
-			return d.t.Send(ctx, transport.Message{Topic: topic, Payload: body, QoS: ResponseQoS})
+			return d.send(ctx, transport.Message{Topic: topic, Payload: body, QoS: ResponseQoS})
 		}
 		err := publish(resp)
 		if errors.Is(err, transport.ErrPayloadTooLarge) {

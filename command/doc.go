@@ -31,7 +31,11 @@
 // cmd scheme on AWS IoT Core and plain brokers, and group requests with
 // [WithGroups]. Every request it can correlate is answered, failures
 // included; see [Device] for the topics, QoS and what happens to a response
-// the cloud would refuse as too large (a 500 saying so).
+// the cloud would refuse as too large (a 500 saying so). Responses are
+// published at once, bypassing the transport's outbox (transport.Conn's
+// SendDirect): a lost response is recovered by the application's retry,
+// which the deduplication cache answers, never by a replay after a
+// reconnect.
 //
 // An [Invoker] is the other end, for AWS applications on MQTT, fleet tools
 // and tests: [Invoker.Invoke] publishes a request, retries it with the same

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // requestEnvelope is the JSON form of a request; see the package doc.
@@ -154,22 +155,49 @@ func EncodeRequest(req *Request, now time.Time) ([]byte, error) {
 	if len(req.Sender) > MaxIDLength {
 		return nil, &DecodeError{Field: "sender", Reason: "longer than " + strconv.Itoa(MaxIDLength) + " bytes"}
 	}
-	if len(req.Payload) > 0 && !json.Valid(req.Payload) {
-		return nil, ErrInvalidPayload
-	}
-	env := requestEnvelope{TID: &tid, Method: req.Method, Seq: req.Seq, Sender: req.Sender, Payload: req.Payload}
+	var timeoutMs int64 // 0: none
+	var deadlineErr error
 	if !req.Deadline.IsZero() {
 		left := req.Deadline.Sub(now)
 		if left <= 0 {
-			return nil, ErrDeadline
+			deadlineErr = ErrDeadline // after the payload's check, as before
+		} else {
+			timeoutMs = int64(left / time.Millisecond)
+			if left%time.Millisecond != 0 {
+				timeoutMs++
+			}
 		}
-		ms := int64(left / time.Millisecond)
-		if left%time.Millisecond != 0 {
-			ms++
-		}
-		env.TimeoutMs = &ms
 	}
-	return marshal(&env)
+	b := newEnvelope(len(tid) + len(req.Method) + len(req.Sender) + len(req.Payload) + 80)
+	b.member(`{"tid":`)
+	b.string(tid)
+	if req.Method != "" {
+		b.member(`,"method":`)
+		b.string(req.Method)
+	}
+	if req.Seq != 0 {
+		b.member(`,"seq":`)
+		b.buf.Write(strconv.AppendUint(b.buf.AvailableBuffer(), req.Seq, 10))
+	}
+	if req.Sender != "" {
+		b.member(`,"sender":`)
+		b.string(req.Sender)
+	}
+	if timeoutMs != 0 {
+		b.member(`,"timeoutMs":`)
+		b.buf.Write(strconv.AppendInt(b.buf.AvailableBuffer(), timeoutMs, 10))
+	}
+	if len(req.Payload) > 0 {
+		b.member(`,"payload":`)
+		if json.Compact(&b.buf, req.Payload) != nil {
+			return nil, ErrInvalidPayload
+		}
+	}
+	if deadlineErr != nil {
+		return nil, deadlineErr
+	}
+	b.member(`}`)
+	return b.buf.Bytes(), nil
 }
 
 // EncodeResponse encodes the response envelope {"tid","status","payload"}.
@@ -178,23 +206,55 @@ func EncodeResponse(tid string, resp Response) ([]byte, error) {
 	if resp.Status < 100 || resp.Status > 599 {
 		return nil, errors.New("command: status " + strconv.Itoa(resp.Status) + " out of range 100-599")
 	}
-	if len(resp.Payload) > 0 && !json.Valid(resp.Payload) {
-		return nil, ErrInvalidPayload
+	b := newEnvelope(len(tid) + len(resp.Payload) + 40)
+	b.member(`{"tid":`)
+	b.string(tid)
+	b.member(`,"status":`)
+	b.buf.Write(strconv.AppendInt(b.buf.AvailableBuffer(), int64(resp.Status), 10))
+	if len(resp.Payload) > 0 {
+		b.member(`,"payload":`)
+		if json.Compact(&b.buf, resp.Payload) != nil { // validates as it copies
+			return nil, ErrInvalidPayload
+		}
 	}
-	return marshal(&responseEnvelope{TID: &tid, Status: &resp.Status, Payload: resp.Payload})
+	b.member(`}`)
+	return b.buf.Bytes(), nil
 }
 
-// marshal encodes v without escaping '<', '>' and '&': envelopes are not
-// embedded in HTML, and payloads should travel as the handler wrote them
-// (compacted).
-func marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
+// envelopeWriter writes an envelope in one buffer, as encoding/json would
+// with SetEscapeHTML(false): envelopes are not embedded in HTML, and
+// payloads travel as the handler wrote them, compacted (json.Compact,
+// which also validates them in the same pass). It replaces a json.Encoder
+// and a json.Valid per envelope on every command.
+type envelopeWriter struct{ buf bytes.Buffer }
+
+func newEnvelope(size int) *envelopeWriter {
+	w := &envelopeWriter{}
+	w.buf.Grow(size)
+	return w
+}
+
+func (w *envelopeWriter) member(s string) { w.buf.WriteString(s) }
+
+// string writes s as a JSON string: as it is when it needs no escape (the
+// usual TID, method or sender), else as encoding/json escapes it.
+func (w *envelopeWriter) string(s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			w.escaped(s)
+			return
+		}
 	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+	w.buf.WriteByte('"')
+	w.buf.WriteString(s)
+	w.buf.WriteByte('"')
+}
+
+func (w *envelopeWriter) escaped(s string) {
+	enc := json.NewEncoder(&w.buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)               // a string always encodes
+	w.buf.Truncate(w.buf.Len() - 1) // Encode's newline
 }
 
 // DecodeResponse decodes a response envelope (the application's side, and

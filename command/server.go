@@ -26,6 +26,7 @@ type Server struct {
 	maxRunning int
 	state      StateFunc
 	cache      *dedupCache
+	pool       *workerPool // goroutines of the handlers, and of the Device's waits
 
 	// Admission: shutdown, ordering and the concurrency limit, decided together.
 	mu      sync.Mutex
@@ -58,6 +59,7 @@ func NewServer(h Handler, opts ...Option) (*Server, error) {
 		maxRunning: c.maxConcurrent,
 		state:      c.state,
 		cache:      newDedupCache(c.dedupSize, c.dedupTTL),
+		pool:       newWorkerPool(),
 		store:      c.store,
 	}
 	if c.ordering {
@@ -124,27 +126,37 @@ func (s *Server) Serve(ctx context.Context, req *Request) Response {
 // and waits elsewhere, so that admission (ordering, the concurrency limit)
 // follows arrival order while commands run concurrently.
 func (s *Server) begin(ctx context.Context, req *Request) (resp Response, wait func() Response) {
+	resp, wait, _ = s.beginDeliver(ctx, req, nil)
+	return resp, wait
+}
+
+// beginDeliver is begin, except that when deliver is not nil and req runs
+// its handler, nothing is returned (started is true): deliver is called
+// exactly once with the response, on the handler's goroutine once the
+// handler has returned, or at the deadline (or ctx's end) if that comes
+// first. It saves the caller a goroutine waiting for the handler's.
+func (s *Server) beginDeliver(ctx context.Context, req *Request, deliver func(Response)) (resp Response, wait func() Response, started bool) {
 	if req.Method == "" {
-		return ErrorResponse(&DecodeError{Field: "method", Reason: "empty"}), nil
+		return ErrorResponse(&DecodeError{Field: "method", Reason: "empty"}), nil, false
 	}
 	if err := validateID("tid", req.TID); err != nil {
-		return ErrorResponse(err), nil
+		return ErrorResponse(err), nil, false
 	}
 	now := s.now()
 	if req.NoDedup {
-		return s.run(ctx, req, &entry{done: make(chan struct{})}, false, now)
+		return s.run(ctx, req, &entry{done: make(chan struct{})}, false, now, deliver)
 	}
 	e, found := s.cache.acquire(dedupKey{sender: req.Sender, tid: req.TID}, req.Method, req.Seq, now)
 	switch found {
 	case lookupHit:
-		return e.resp, nil
+		return e.resp, nil, false
 	case lookupConflict:
-		return ErrorResponse(fmt.Errorf("%w: tid %q from sender %q was method %q", ErrTIDReused, req.TID, req.Sender, e.method)), nil
+		return ErrorResponse(fmt.Errorf("%w: tid %q from sender %q was method %q", ErrTIDReused, req.TID, req.Sender, e.method)), nil, false
 	case lookupInFlight:
 		r := *req // the caller may reuse req before waiting
-		return Response{}, func() Response { return s.wait(ctx, &r, e, now) }
+		return Response{}, func() Response { return s.wait(ctx, &r, e, now) }, false
 	}
-	return s.run(ctx, req, e, true, now)
+	return s.run(ctx, req, e, true, now, deliver)
 }
 
 // Shutdown stops admitting commands (they are answered 503) and waits until
@@ -158,6 +170,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	go func() { s.wg.Wait(); close(idle) }()
 	select {
 	case <-idle:
+		s.pool.close() // no handler left: the idle workers can go
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -188,41 +201,63 @@ func (s *Server) wait(ctx context.Context, req *Request, e *entry, now time.Time
 	}
 }
 
-// run admits a claimed transaction and starts its handler; see begin for
-// the results. dedup says whether e is in the cache.
-func (s *Server) run(ctx context.Context, req *Request, e *entry, dedup bool, now time.Time) (Response, func() Response) {
+// run admits a claimed transaction and starts its handler; see
+// beginDeliver for the results. dedup says whether e is in the cache.
+func (s *Server) run(ctx context.Context, req *Request, e *entry, dedup bool, now time.Time, deliver func(Response)) (Response, func() Response, bool) {
 	deadline := s.deadline(req, now)
 	if !deadline.After(now) {
-		return s.abandon(e, dedup, ErrorResponse(fmt.Errorf("%w before the command started", ErrDeadline))), nil
+		return s.abandon(e, dedup, ErrorResponse(fmt.Errorf("%w before the command started", ErrDeadline))), nil, false
 	}
 	if err := ctx.Err(); err != nil {
-		return s.abandon(e, dedup, ctxResponse(err)), nil
+		return s.abandon(e, dedup, ctxResponse(err)), nil, false
 	}
 	if err := s.admit(req, now); err != nil {
 		if errors.Is(err, ErrStale) {
-			return s.abandon(e, dedup, s.staleResponse(ctx, req, err)), nil
+			return s.abandon(e, dedup, s.staleResponse(ctx, req, err)), nil, false
 		}
-		return s.abandon(e, dedup, ErrorResponse(err)), nil
+		return s.abandon(e, dedup, ErrorResponse(err)), nil, false
 	}
 	hctx, cancel := context.WithTimeout(ctx, deadline.Sub(now))
 	r := *req // the handler may outlive this call; the caller may reuse req
 	r.Deadline = deadline
-	go s.handle(hctx, cancel, &r, e, dedup)
-	return Response{}, func() Response {
-		select {
-		case <-e.done:
-		case <-hctx.Done():
-		}
-		select {
-		case <-e.done:
-			if !e.late {
-				return e.resp
+	if deliver == nil {
+		s.pool.run(func() { s.handle(hctx, cancel, &r, e, dedup, nil) })
+		return Response{}, func() Response {
+			select {
+			case <-e.done:
+			case <-hctx.Done():
 			}
-		default:
-		}
-		// Past the deadline: 504, whenever the handler returns.
-		return ctxResponse(hctx.Err())
+			return answerOf(hctx, e)
+		}, false
 	}
+	// Exactly one of the two delivers: the AfterFunc when hctx ends first
+	// (stop then fails), else the handler's goroutine (stop succeeds).
+	stop := context.AfterFunc(hctx, func() { deliver(answerOf(hctx, e)) })
+	a := &delivery{stop: stop, deliver: deliver}
+	s.pool.run(func() { s.handle(hctx, cancel, &r, e, dedup, a) })
+	return Response{}, nil, true
+}
+
+// delivery is how a command started by beginDeliver is answered from its
+// handler's goroutine.
+type delivery struct {
+	stop    func() bool // stops the AfterFunc that answers at the deadline
+	deliver func(Response)
+}
+
+// answerOf is the answer to a command whose handler returned (e.done
+// closed) or whose ctx ended: the handler's response if it returned in
+// time, else 504 at the deadline (503 when ctx was cancelled), whenever
+// the handler returns.
+func answerOf(ctx context.Context, e *entry) Response {
+	select {
+	case <-e.done:
+		if !e.late {
+			return e.resp
+		}
+	default:
+	}
+	return ctxResponse(ctx.Err())
 }
 
 // admit checks shutdown, ordering and the concurrency limit, and on success
@@ -259,8 +294,9 @@ func (s *Server) freeSlot() {
 	s.mu.Unlock()
 }
 
-// handle runs the handler on its own goroutine and records its response.
-func (s *Server) handle(ctx context.Context, cancel context.CancelFunc, req *Request, e *entry, dedup bool) {
+// handle runs the handler on its own goroutine and records its response;
+// with a, it then answers the command itself unless the deadline did.
+func (s *Server) handle(ctx context.Context, cancel context.CancelFunc, req *Request, e *entry, dedup bool, a *delivery) {
 	var resp Response
 	returned := false
 	defer func() {
@@ -277,8 +313,16 @@ func (s *Server) handle(ctx context.Context, cancel context.CancelFunc, req *Req
 		}
 		s.freeSlot()
 		s.finish(e, dedup, resp, late) // before cancel: Serve must see the result, not a cancelled ctx
+		var answer Response
+		deliver := a != nil && a.stop() // before cancel, which would run the AfterFunc
+		if deliver {
+			answer = answerOf(ctx, e)
+		}
 		cancel()
 		s.wg.Done()
+		if deliver {
+			a.deliver(answer)
+		}
 	}()
 	resp = s.handler.ServeCommand(ctx, req)
 	returned = true

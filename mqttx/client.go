@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eclipse/paho.mqtt.golang/packets"
@@ -55,7 +56,7 @@ type Client struct {
 	// lostNotify is poked (never blocking) by paho's connection-lost callback.
 	lostNotify chan struct{}
 
-	// life is cancelled by Disconnect: the handlers' ctx and the parent of every run.
+	// life is cancelled by Disconnect: the handlers' ctx.
 	life       context.Context
 	lifeCancel context.CancelFunc
 
@@ -160,7 +161,9 @@ func (c *Client) Connect(ctx context.Context) error {
 	if r == nil {
 		starter = true
 		r = &run{up: make(chan struct{}), done: make(chan struct{})}
-		r.ctx, r.cancel = context.WithCancel(c.life)
+		// Not derived from c.life: Disconnect cancels the run it finds under c.mu itself, and a
+		// child would leave a map of children in c.life for the client's lifetime.
+		r.ctx, r.cancel = context.WithCancel(context.Background())
 		c.run = r
 		go c.loop(r)
 	}
@@ -474,7 +477,10 @@ func (c *Client) openConn(_ *url.URL, _ mqtt.ClientOptions) (net.Conn, error) {
 		return nil, err
 	}
 	c.conn = conn
-	return conn, nil
+	// paho's WriteTimeout (enqueueTimeout) also bounds its writes: the
+	// wrapper does that with a coarse deadline, re-armed at most once per
+	// writeDeadlineSlack instead of twice per packet.
+	return newDeadlineConn(conn, enqueueTimeout), nil
 }
 
 // dropConnection ends an established connection through paho, so that
@@ -571,8 +577,10 @@ func (c *Client) pahoDisconnect(ctx context.Context) {
 // QoS 1 and 2 return when the server acknowledged it or ctx is done. Without a connection it returns
 // ErrNotConnected at once (queueing belongs to the layer above).
 func (c *Client) Publish(ctx context.Context, topic string, payload []byte, qos byte, retain bool) error {
-	if err := ValidateTopicName(topic); err != nil {
-		return err
+	if !plainTopicName(topic) {
+		if err := ValidateTopicName(topic); err != nil {
+			return err
+		}
 	}
 	if qos > 2 {
 		return ErrInvalidQoS
@@ -598,6 +606,21 @@ func (c *Client) Publish(ctx context.Context, topic string, payload []byte, qos 
 		return fmt.Errorf("mqttx: publish to %q: %w", topic, err)
 	}
 	return nil
+}
+
+// plainTopicName reports, in one pass, whether topic is a valid topic name
+// of printable ASCII: the common case, which then needs no
+// ValidateTopicName (three passes).
+func plainTopicName(topic string) bool {
+	if topic == "" || len(topic) > MaxTopicLength {
+		return false
+	}
+	for i := 0; i < len(topic); i++ {
+		if c := topic[i]; c == 0 || c >= utf8.RuneSelf || c == '+' || c == '#' {
+			return false // let ValidateTopicName decide
+		}
+	}
+	return true
 }
 
 // waitToken waits for a paho token or ctx and maps paho's errors to mqttx's.

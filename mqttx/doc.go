@@ -4,8 +4,8 @@
 // What it adds to paho:
 //   - Every call that waits takes a ctx.
 //   - Handlers never run on the network goroutines: each subscription has a bounded queue and one
-//     worker goroutine that runs its Handler in order, so a handler may Publish at QoS 1 and wait for
-//     the PUBACK. A full queue drops the message and reports EventSlowConsumer instead of stalling the
+//     worker goroutine, running while messages are pending, that runs its Handler in order, so a
+//     handler may Publish at QoS 1 and wait for the PUBACK. A full queue drops the message and reports EventSlowConsumer instead of stalling the
 //     connection (and its keepalives).
 //   - The reconnect loop is mqttx's own: full-jitter exponential backoff (DefaultMinBackoff,
 //     DefaultMaxBackoff, reset after DefaultBackoffResetAfter connected), fresh Credentials on every

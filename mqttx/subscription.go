@@ -7,16 +7,23 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sort"
+	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 )
 
-// subscription is one registry entry with its bounded queue and worker goroutine.
+// workerLinger is how long a subscription's worker waits for the next message before it ends: long
+// enough that a steady flow of messages does not start a goroutine per message, short enough that
+// an idle subscription holds none.
+const workerLinger = time.Second
+
+// subscription is one registry entry with its bounded queue; a worker goroutine runs while the queue
+// is not empty.
 type subscription struct {
 	filter  string
 	qos     byte
 	handler Handler
-	queue   chan Message
+	queue   *fifo // bounded by Options.QueueSize
 	quit    chan struct{}
 	sent    bool // SUBSCRIBE sent on the current connection; guarded by Client.mu
 }
@@ -41,7 +48,7 @@ func (c *Client) Subscribe(ctx context.Context, filter string, qos byte, h Handl
 		return errors.New("mqttx: nil Handler")
 	}
 	s := &subscription{filter: filter, qos: qos, handler: h,
-		queue: make(chan Message, c.opts.QueueSize), quit: make(chan struct{})}
+		queue: newFIFO(c.opts.QueueSize), quit: make(chan struct{})}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -51,9 +58,7 @@ func (c *Client) Subscribe(ctx context.Context, filter string, qos byte, h Handl
 	c.subs[filter] = s
 	s.sent = c.connected
 	send := s.sent
-	c.workers.Add(1)
 	c.mu.Unlock()
-	go c.work(s)
 	if old != nil {
 		old.stop()
 	}
@@ -185,11 +190,16 @@ func (c *Client) route(_ mqtt.Client, pm mqtt.Message) {
 			mm.Payload = append([]byte(nil), m.Payload...)
 		}
 		matched++
-		select {
-		case s.queue <- mm:
-		default:
+		ok, start := s.queue.push(mm)
+		if !ok {
 			c.log.Warn("mqttx: slow consumer, message dropped", slog.String("filter", filter), slog.String("topic", m.Topic))
 			c.events.emit(Event{Kind: EventSlowConsumer, Filter: filter, Err: ErrSlowConsumer})
+		}
+		if start {
+			// Under c.mu with s registered: Disconnect, which clears the registry under c.mu before
+			// waiting for the workers, cannot have started waiting.
+			c.workers.Add(1)
+			go c.work(s)
 		}
 	}
 	if matched == 0 {
@@ -197,20 +207,40 @@ func (c *Client) route(_ mqtt.Client, pm mqtt.Message) {
 	}
 }
 
-// work runs a subscription's handler for each queued message, in order, until the subscription stops.
+// work runs a subscription's handler for each queued message, in order, until the queue has stayed
+// empty for workerLinger (the next message starts a new worker) or the subscription stops.
 func (c *Client) work(s *subscription) {
 	defer c.workers.Done()
+	ready := s.queue.wait()
+	var idle *time.Timer
+	defer func() {
+		if idle != nil {
+			idle.Stop()
+		}
+	}()
 	for {
+		select {
+		case <-s.quit: // stopped: drop the rest
+			return
+		default:
+		}
+		if m, ok := s.queue.pop(); ok {
+			c.handle(s, m)
+			continue
+		}
+		if idle == nil {
+			idle = time.NewTimer(workerLinger)
+		} else {
+			idle.Reset(workerLinger)
+		}
 		select {
 		case <-s.quit:
 			return
-		case m := <-s.queue:
-			select {
-			case <-s.quit: // stopped while waiting: drop the rest
+		case <-ready:
+		case <-idle.C:
+			if s.queue.stop() {
 				return
-			default:
 			}
-			c.handle(s, m)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -55,7 +56,8 @@ type Options struct {
 // while offline are sent after reconnecting, paced under the cloud's rate
 // limits. A message the cloud answers by dropping the connection is
 // dead-lettered after Options.Outbox.QuarantineAfter drops, and the
-// messages behind it carry on. Raw publishes do not use the outbox.
+// messages behind it carry on. Raw publishes and SendDirect do not use the
+// outbox.
 type Conn struct {
 	client  *mqttx.Client
 	dialect Dialect
@@ -66,23 +68,30 @@ type Conn struct {
 	msgLimit  *rate.Limiter // nil: unlimited
 	byteLimit *rate.Limiter // nil: unlimited
 
-	ob         *outbox.Outbox
-	pacing     outbox.Pace // msgLimit and byteLimit, shared with direct publishes
+	// The outbox (outbox_conn.go). An in-memory one is opened on first
+	// use: most connections never queue anything.
+	ob         atomic.Pointer[outbox.Outbox]
+	obOpts     *outbox.Options // for the lazy open; nil for the defaults
+	pacing     outbox.Pace     // msgLimit and byteLimit, shared with direct publishes
 	userOnDrop func(outbox.Record, error)
 	acks       ackWaiters
 
-	// The outbox's replay, one per connection (outbox_conn.go).
+	// The outbox's sender: a goroutine that drains the outbox while
+	// connected and something is queued (outbox_conn.go).
 	runMu     sync.Mutex
-	runCancel context.CancelFunc // cancels the active replay
-	runDone   chan struct{}      // closed when the latest replay has ended
-	runClosed bool               // Close: no more replays
+	online    bool               // from EventConnected to EventConnectionLost
+	runActive bool               // the sender goroutine runs
+	runKicked bool               // records were put since it last looked
+	runCancel context.CancelFunc // cancels its Drain when the connection is lost
+	runClosed bool               // Close: no more sending
+	runWG     sync.WaitGroup     // the sender goroutine
 
 	subMu  sync.Mutex // serializes subscription changes (they wait on the network)
 	mu     sync.Mutex
 	routes map[string]*route // by cloud filter
 
 	watchMu  sync.Mutex
-	watchers map[int]func(Event)
+	watchers map[int]func(Event) // nil until the first Watch
 	nextID   int
 
 	renewMu     sync.Mutex
@@ -114,12 +123,11 @@ func NewConn(opts Options) (*Conn, error) {
 		return nil, &ConfigError{Setting: "Dialect", Reason: "required"}
 	}
 	c := &Conn{
-		dialect:  opts.Dialect,
-		limits:   opts.Dialect.Limits(),
-		log:      opts.Logger,
-		maxAge:   opts.MaxConnectionAge,
-		routes:   make(map[string]*route),
-		watchers: make(map[int]func(Event)),
+		dialect: opts.Dialect,
+		limits:  opts.Dialect.Limits(),
+		log:     opts.Logger,
+		maxAge:  opts.MaxConnectionAge,
+		routes:  make(map[string]*route),
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -172,7 +180,7 @@ func (c *Conn) Close(ctx context.Context) error {
 		c.renewCancel()
 	}
 	c.renewMu.Unlock()
-	c.stopReplay(true)
+	c.stopSending()
 	err := c.client.Disconnect(ctx)
 	// A renewal already running ends with the client (ErrClosed) or its
 	// cancelled ctx; Close returns only once it has.
@@ -209,6 +217,26 @@ func (c *Conn) Send(ctx context.Context, msg Message) error {
 	}
 	if msg.QoS == 1 || (msg.QoS == 0 && !c.client.IsConnected()) {
 		return c.sendQueued(ctx, topic, msg)
+	}
+	return c.publishChecked(ctx, topic, msg.Payload, msg.QoS)
+}
+
+// SendDirect publishes a canonical message at once, bypassing the outbox:
+// it is checked and paced as by Send, but never queued, so it is not
+// replayed after a reconnect and not ordered behind queued messages.
+// Without a connection it fails with an error matching
+// mqttx.ErrNotConnected. A QoS 1 SendDirect returns once the cloud
+// acknowledged the message, or with ctx's error.
+//
+// It is for messages whose loss the sender recovers from by itself and
+// that are worthless late, such as command responses: the application
+// retries with the same transaction id and the device's deduplication
+// answers the retry, while a response replayed after a reconnect would
+// arrive after the application gave up on it.
+func (c *Conn) SendDirect(ctx context.Context, msg Message) error {
+	topic, err := c.prepare(msg)
+	if err != nil {
+		return err
 	}
 	return c.publishChecked(ctx, topic, msg.Payload, msg.QoS)
 }
@@ -464,6 +492,9 @@ func (c *Conn) Watch(fn func(Event)) (stop func()) {
 	c.watchMu.Lock()
 	id := c.nextID
 	c.nextID++
+	if c.watchers == nil {
+		c.watchers = make(map[int]func(Event))
+	}
 	c.watchers[id] = fn
 	c.watchMu.Unlock()
 	var once sync.Once
@@ -480,7 +511,7 @@ func (c *Conn) onEvent(ev Event) {
 	switch ev.Kind {
 	case EventConnected:
 		c.scheduleRenewal()
-		c.startReplay()
+		c.goOnline()
 	case EventConnectionLost:
 		c.connectionLost(ev.Err)
 	case EventSubscribeFailed:

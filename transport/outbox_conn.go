@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"time"
 
@@ -24,37 +25,95 @@ var ErrQueued = errors.New("transport: message queued, not yet acknowledged")
 // was lost, and its event ends the replay first.
 const outboxRetryDelay = 500 * time.Millisecond
 
+// outboxLinger is how long the outbox's sender waits for the next message
+// before it ends: a steady flow of messages does not start a goroutine per
+// message, and an idle connection holds none.
+const outboxLinger = time.Second
+
 // The outbox side of Conn.
 //
 // Send and Enqueue put QoS 1 messages (and QoS 0 ones while offline, per
 // outbox.QoS0Policy) in the outbox, with the cloud topic already
 // translated and checked: translation is pure, so the record holds
-// everything needed to publish it, even in a later process. One replay
-// (outbox.Run) is active per connection: it starts on EventConnected and
-// is cancelled on EventConnectionLost, which also tells the outbox which
-// record was in flight (quarantine). Records are published one at a time,
-// in order, each once the previous one was acknowledged, paced by the
-// Conn's own limiters.
+// everything needed to publish it, even in a later process. While
+// connected, a sender goroutine drains the outbox (outbox.Drain) whenever
+// something is queued, and ends once it has been empty for outboxLinger:
+// an idle connection holds no goroutine, context or (in memory) outbox
+// for it. At most one sender runs; EventConnectionLost cancels it and
+// also tells the outbox which record was in flight (quarantine). Records
+// are published one at a time, in order, each once the previous one was
+// acknowledged, paced by the Conn's own limiters.
 //
 // Raw publishes (shadow, twin, method responses) bypass the outbox: those
 // services resynchronise after a reconnect (a shadow or twin GET, a
 // method call that the cloud has already timed out), and replaying their
-// stale requests or responses afterwards would be wrong.
+// stale requests or responses afterwards would be wrong. SendDirect does
+// the same for canonical messages.
 
-// openOutbox opens the Conn's outbox with its callbacks routed through c.
+// openOutbox validates the outbox's options and opens a durable outbox
+// (reading back what a previous process left); an in-memory one is
+// opened on first use. Callbacks are routed through c.
 func (c *Conn) openOutbox(opts outbox.Options) error {
 	c.userOnDrop = opts.OnDrop
+	c.pacing = outbox.Pace{Messages: c.msgLimit, Bytes: c.byteLimit}
+	if err := opts.Validate(); err != nil {
+		return &ConfigError{Setting: "Outbox", Reason: "cannot open the outbox", Err: err}
+	}
+	if opts.Dir == "" {
+		if !isZero(opts) {
+			c.obOpts = &opts
+		}
+		return nil
+	}
+	ob, err := outbox.Open(c.outboxOptions(opts))
+	if err != nil {
+		return &ConfigError{Setting: "Outbox", Reason: "cannot open the outbox", Err: err}
+	}
+	c.ob.Store(ob)
+	return nil
+}
+
+// outbox returns the outbox, opening an in-memory one on first use. After
+// Close it fails with outbox.ErrClosed.
+func (c *Conn) outbox() (*outbox.Outbox, error) {
+	if ob := c.ob.Load(); ob != nil {
+		return ob, nil
+	}
+	c.runMu.Lock()
+	defer c.runMu.Unlock()
+	if ob := c.ob.Load(); ob != nil {
+		return ob, nil
+	}
+	if c.runClosed {
+		return nil, outbox.ErrClosed
+	}
+	var opts outbox.Options
+	if c.obOpts != nil {
+		opts = *c.obOpts
+	}
+	ob, err := outbox.Open(c.outboxOptions(opts)) // in memory, options validated: cannot fail
+	if err != nil {
+		return nil, err
+	}
+	ob.SetOnline(c.online)
+	c.obOpts = nil
+	c.ob.Store(ob)
+	return ob, nil
+}
+
+// outboxOptions routes the outbox's callbacks through c.
+func (c *Conn) outboxOptions(opts outbox.Options) outbox.Options {
 	opts.OnDrop = c.outboxDropped
 	if opts.Logger == nil {
 		opts.Logger = c.log
 	}
-	ob, err := outbox.Open(opts)
-	if err != nil {
-		return &ConfigError{Setting: "Outbox", Reason: "cannot open the outbox", Err: err}
-	}
-	c.ob = ob
-	c.pacing = outbox.Pace{Messages: c.msgLimit, Bytes: c.byteLimit}
-	return nil
+	return opts
+}
+
+// isZero reports whether opts is the zero value: the defaults, which need
+// no copy kept until the lazy open.
+func isZero(opts outbox.Options) bool {
+	return reflect.ValueOf(opts).IsZero()
 }
 
 // Enqueue queues a device-to-cloud message on a canonical topic and
@@ -74,13 +133,25 @@ func (c *Conn) Enqueue(msg Message) error {
 	if msg.QoS > 1 {
 		return fmt.Errorf("transport: Enqueue: QoS %d cannot be queued: %w", msg.QoS, ErrQoSNotSupported)
 	}
-	_, err = c.ob.Put(outbox.Record{Topic: topic, Payload: msg.Payload, QoS: msg.QoS})
-	return putError(err)
+	ob, err := c.outbox()
+	if err != nil {
+		return putError(err)
+	}
+	if _, err = ob.Put(outbox.Record{Topic: topic, Payload: msg.Payload, QoS: msg.QoS}); err != nil {
+		return putError(err)
+	}
+	c.kick()
+	return nil
 }
 
 // Queued returns the number of messages in the outbox, including the one
 // being sent.
-func (c *Conn) Queued() int { return c.ob.Len() }
+func (c *Conn) Queued() int {
+	if ob := c.ob.Load(); ob != nil {
+		return ob.Len()
+	}
+	return 0
+}
 
 // sendQueued puts a checked message in the outbox and waits until the
 // cloud acknowledged it (QoS 1) or it was written (QoS 0), it was
@@ -89,12 +160,17 @@ func (c *Conn) sendQueued(ctx context.Context, topic string, msg Message) error 
 	if err := ctx.Err(); err != nil {
 		return err // nothing was accepted
 	}
+	ob, err := c.outbox()
+	if err != nil {
+		return putError(err)
+	}
 	c.acks.beginPut()
-	seq, err := c.ob.Put(outbox.Record{Topic: topic, Payload: msg.Payload, QoS: msg.QoS})
+	seq, err := ob.Put(outbox.Record{Topic: topic, Payload: msg.Payload, QoS: msg.QoS})
 	done := c.acks.endPut(seq, err == nil)
 	if err != nil {
 		return putError(err)
 	}
+	c.kick()
 	select {
 	case err := <-done:
 		return err
@@ -150,78 +226,131 @@ func (c *Conn) outboxDropped(rec outbox.Record, reason error) {
 	c.log.Warn("transport: message dropped from the outbox", "seq", rec.Seq, "topic", rec.Topic, "reason", reason)
 }
 
-// startReplay starts the outbox's replay for a new connection, once the
-// previous connection's replay has ended.
-func (c *Conn) startReplay() {
+// goOnline marks the connection up (EventConnected) and starts sending
+// what the outbox holds.
+func (c *Conn) goOnline() {
 	c.runMu.Lock()
 	defer c.runMu.Unlock()
 	if c.runClosed {
 		return
 	}
-	if c.runCancel != nil {
-		c.runCancel() // normally done by EventConnectionLost already
+	c.online = true
+	ob := c.ob.Load()
+	if ob == nil {
+		return
 	}
-	prev := c.runDone
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	c.runCancel, c.runDone = cancel, done
-	go c.replay(ctx, prev, done)
+	ob.SetOnline(true)
+	if ob.Len() > 0 {
+		c.kickLocked()
+	}
 }
 
-// replay runs the outbox for one connection until ctx is cancelled.
-func (c *Conn) replay(ctx context.Context, prev <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
-	if prev != nil {
-		<-prev // outbox.Run allows one replay at a time
+// kick makes the sender look at the outbox after a Put.
+func (c *Conn) kick() {
+	c.runMu.Lock()
+	c.kickLocked()
+	c.runMu.Unlock()
+}
+
+// kickLocked starts the sender while connected, or, if it runs, makes it
+// look again before it ends: a Put may have come just after its Drain
+// found the outbox empty.
+func (c *Conn) kickLocked() {
+	if !c.online || c.runClosed {
+		return
 	}
+	c.runKicked = true
+	if c.runActive {
+		return
+	}
+	c.runActive = true
+	c.runWG.Add(1)
+	go c.drainOutbox()
+}
+
+// drainOutbox is the sender goroutine: it drains the outbox until it has
+// been empty for outboxLinger with no Put since, the connection is lost,
+// or Conn is closed.
+func (c *Conn) drainOutbox() {
+	defer c.runWG.Done()
+	ob := c.ob.Load() // kicked after a Put or with records: opened
+	var ctx context.Context
 	for {
-		err := c.ob.Run(ctx, c.sendRecord, c.pacing)
-		if ctx.Err() != nil || errors.Is(err, outbox.ErrClosed) {
+		c.runMu.Lock()
+		if c.runClosed || !c.online || !c.runKicked {
+			c.runActive = false
+			if c.runCancel != nil {
+				c.runCancel()
+				c.runCancel = nil
+			}
+			c.runMu.Unlock()
 			return
 		}
+		c.runKicked = false
+		if c.runCancel == nil { // first round, or the connection was replaced
+			ctx, c.runCancel = context.WithCancel(context.Background())
+		}
+		c.runMu.Unlock()
+
+		err := ob.Drain(ctx, c.sendRecord, c.pacing, outboxLinger)
+		if err == nil || ctx.Err() != nil || errors.Is(err, outbox.ErrClosed) {
+			continue // drained, or stopped: the checks above decide
+		}
+		// A send failed on a connection that is still up; usually it was
+		// lost, and its event cancels ctx first.
 		c.log.Debug("transport: outbox replay stopped; retrying", "err", err)
 		t := time.NewTimer(outboxRetryDelay)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return
 		case <-t.C:
+			c.runMu.Lock()
+			c.runKicked = true
+			c.runMu.Unlock()
 		}
 	}
 }
 
-// connectionLost stops the replay and tells the outbox, for quarantine,
+// connectionLost stops the sender and tells the outbox, for quarantine,
 // unless the connection was replaced on purpose (MaxConnectionAge: mqttx
 // let the publishes in flight finish first).
 func (c *Conn) connectionLost(reason error) {
-	c.stopReplay(false)
-	if !errors.Is(reason, mqttx.ErrReconnectRequested) {
-		c.ob.ConnectionLost()
-	}
-}
-
-// stopReplay cancels the active replay; final also prevents new ones and
-// waits for the replay to end.
-func (c *Conn) stopReplay(final bool) {
 	c.runMu.Lock()
+	c.online = false
 	if c.runCancel != nil {
 		c.runCancel()
 		c.runCancel = nil
 	}
-	done := c.runDone
-	if final {
-		c.runClosed = true
+	ob := c.ob.Load()
+	if ob != nil {
+		ob.SetOnline(false)
 	}
 	c.runMu.Unlock()
-	if final && done != nil {
-		<-done
+	if ob != nil && !errors.Is(reason, mqttx.ErrReconnectRequested) {
+		ob.ConnectionLost()
 	}
 }
 
-// closeOutbox closes the outbox after the replay stopped, and fails the
+// stopSending stops the sender for good and waits for it to end.
+func (c *Conn) stopSending() {
+	c.runMu.Lock()
+	c.runClosed = true
+	c.online = false
+	if c.runCancel != nil {
+		c.runCancel()
+		c.runCancel = nil
+	}
+	c.runMu.Unlock()
+	c.runWG.Wait()
+}
+
+// closeOutbox closes the outbox after the sender stopped, and fails the
 // Sends still waiting.
 func (c *Conn) closeOutbox() error {
-	err := c.ob.Close() // an in-memory outbox reports its records to OnDrop
+	var err error
+	if ob := c.ob.Load(); ob != nil {
+		err = ob.Close() // an in-memory outbox reports its records to OnDrop
+	}
 	c.acks.close(fmt.Errorf("%w: %w", ErrQueued, outbox.ErrClosed))
 	if err != nil {
 		return fmt.Errorf("transport: closing the outbox: %w", err)

@@ -51,13 +51,13 @@ func ToTransportProperties(p Properties) transport.Properties {
 		}
 		out.System[name] = v
 	}
-	for _, f := range systemFields {
-		switch f.name {
+	for i, name := range systemNames {
+		switch name {
 		case PropMessageID, PropCorrelationID, PropUserID, PropContentType, PropContentEncoding:
 			continue
 		}
-		if v := *f.field(&p); v != "" {
-			set(f.name, v)
+		if v := *p.field(i); v != "" {
+			set(name, v)
 		}
 	}
 	for name, v := range p.System {

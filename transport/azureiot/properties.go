@@ -59,31 +59,56 @@ type Properties struct {
 	Application map[string]string
 }
 
-// systemField pairs a system property name with its field.
-type systemField struct {
-	name  string
-	field func(*Properties) *string
+// systemNames lists the named system properties in encoding order;
+// Properties.field(i) is the field of systemNames[i].
+var systemNames = [...]string{
+	PropMessageID,
+	PropCorrelationID,
+	PropUserID,
+	PropContentType,
+	PropContentEncoding,
+	PropCreationTime,
+	PropExpiryTime,
+	PropTo,
+	PropOutputName,
+	PropConnectionDeviceID,
+	PropConnectionModuleID,
 }
 
-// systemFields lists the named system properties in encoding order.
-var systemFields = [...]systemField{
-	{PropMessageID, func(p *Properties) *string { return &p.MessageID }},
-	{PropCorrelationID, func(p *Properties) *string { return &p.CorrelationID }},
-	{PropUserID, func(p *Properties) *string { return &p.UserID }},
-	{PropContentType, func(p *Properties) *string { return &p.ContentType }},
-	{PropContentEncoding, func(p *Properties) *string { return &p.ContentEncoding }},
-	{PropCreationTime, func(p *Properties) *string { return &p.CreationTime }},
-	{PropExpiryTime, func(p *Properties) *string { return &p.ExpiryTime }},
-	{PropTo, func(p *Properties) *string { return &p.To }},
-	{PropOutputName, func(p *Properties) *string { return &p.OutputName }},
-	{PropConnectionDeviceID, func(p *Properties) *string { return &p.ConnectionDeviceID }},
-	{PropConnectionModuleID, func(p *Properties) *string { return &p.ConnectionModuleID }},
+// field returns the field of systemNames[i]. It is a switch rather than a
+// table of accessor functions so that p does not escape to the heap.
+func (p *Properties) field(i int) *string {
+	switch i {
+	case 0:
+		return &p.MessageID
+	case 1:
+		return &p.CorrelationID
+	case 2:
+		return &p.UserID
+	case 3:
+		return &p.ContentType
+	case 4:
+		return &p.ContentEncoding
+	case 5:
+		return &p.CreationTime
+	case 6:
+		return &p.ExpiryTime
+	case 7:
+		return &p.To
+	case 8:
+		return &p.OutputName
+	case 9:
+		return &p.ConnectionDeviceID
+	case 10:
+		return &p.ConnectionModuleID
+	}
+	return nil
 }
 
 func fieldFor(p *Properties, name string) *string {
-	for _, f := range systemFields {
-		if f.name == name {
-			return f.field(p)
+	for i, n := range systemNames {
+		if n == name {
+			return p.field(i)
 		}
 	}
 	return nil
@@ -141,53 +166,80 @@ func PropertiesFromBag(bag PropertyBag) (Properties, error) {
 // own, or an Application name that is empty or has a system prefix (it would
 // come back as a system property).
 func (p Properties) Bag() (PropertyBag, error) {
-	n := len(p.System) + len(p.Application)
-	for _, f := range systemFields {
-		if *f.field(&p) != "" {
-			n++
-		}
-	}
+	n := p.count()
 	if n == 0 {
 		return nil, nil
 	}
-	if err := checkMessageID(p.MessageID); err != nil {
+	if err := p.check(); err != nil {
 		return nil, err
 	}
 	bag := make(PropertyBag, 0, n)
-	for _, f := range systemFields {
-		if v := *f.field(&p); v != "" {
-			bag = append(bag, Property{Name: f.name, Value: v})
+	for i, name := range systemNames {
+		if v := *p.field(i); v != "" {
+			bag = append(bag, Property{Name: name, Value: v})
 		}
 	}
 	for _, name := range sortedKeys(p.System) {
-		if !isSystemName(name) {
-			return nil, &PropertyError{Name: name, Offset: -1, Reason: `System name must start with "$." or "iothub-"`}
-		}
-		if fieldFor(&p, name) != nil {
-			return nil, &PropertyError{Name: name, Offset: -1, Reason: "has its own field in Properties"}
-		}
 		bag = append(bag, Property{Name: name, Value: p.System[name]})
 	}
 	for _, name := range sortedKeys(p.Application) {
-		if name == "" {
-			return nil, &PropertyError{Offset: -1, Reason: "empty application property name"}
-		}
-		if isSystemName(name) {
-			return nil, &PropertyError{Name: name, Offset: -1, Reason: `application property name starts with "$." or "iothub-"`}
-		}
 		bag = append(bag, Property{Name: name, Value: p.Application[name]})
 	}
 	return bag, nil
 }
 
+// count returns the number of properties in p's bag.
+func (p *Properties) count() int {
+	n := len(p.System) + len(p.Application)
+	for i := range systemNames {
+		if *p.field(i) != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// check returns the error Bag returns for p, if any: the MessageID first,
+// then the System names in sorted order, then the Application names in
+// sorted order (the first bad name in Bag's order is the one reported).
+func (p *Properties) check() error {
+	if err := checkMessageID(p.MessageID); err != nil {
+		return err
+	}
+	if name, ok := firstKey(p.System, func(name string) bool {
+		return !isSystemName(name) || fieldFor(p, name) != nil
+	}); ok {
+		if !isSystemName(name) {
+			return &PropertyError{Name: name, Offset: -1, Reason: `System name must start with "$." or "iothub-"`}
+		}
+		return &PropertyError{Name: name, Offset: -1, Reason: "has its own field in Properties"}
+	}
+	if name, ok := firstKey(p.Application, func(name string) bool {
+		return name == "" || isSystemName(name)
+	}); ok {
+		if name == "" {
+			return &PropertyError{Offset: -1, Reason: "empty application property name"}
+		}
+		return &PropertyError{Name: name, Offset: -1, Reason: `application property name starts with "$." or "iothub-"`}
+	}
+	return nil
+}
+
+// firstKey returns the smallest key of m for which bad is true, without
+// sorting m: the valid case, the common one, costs no allocation.
+func firstKey(m map[string]string, bad func(string) bool) (key string, found bool) {
+	for k := range m {
+		if bad(k) && (!found || k < key) {
+			key, found = k, true
+		}
+	}
+	return key, found
+}
+
 // Encode returns p encoded as a property bag string (see Bag and
 // PropertyBag.Encode). Equal Properties always encode to the same string.
 func (p Properties) Encode() (string, error) {
-	bag, err := p.Bag()
-	if err != nil {
-		return "", err
-	}
-	return bag.Encode()
+	return encodeTopic(nil, "", &p)
 }
 
 func checkMessageID(id string) error {

@@ -83,22 +83,21 @@ func parseProperty(part string, off int) (Property, error) {
 // It returns a *PropertyError for an empty name or a Null property with a
 // value.
 func (b PropertyBag) Encode() (string, error) {
-	var sb strings.Builder
-	for i, p := range b {
+	measure := bagWriter{}
+	for _, p := range b {
 		if p.Name == "" {
 			return "", &PropertyError{Offset: -1, Reason: "empty name"}
 		}
 		if p.Null && p.Value != "" {
 			return "", &PropertyError{Name: p.Name, Offset: -1, Reason: "null property with a value"}
 		}
-		if i > 0 {
-			sb.WriteByte('&')
-		}
-		sb.WriteString(percentEncode(p.Name))
-		if !p.Null {
-			sb.WriteByte('=')
-			sb.WriteString(percentEncode(p.Value))
-		}
+		measure.property(p.Name, p.Value, p.Null, false)
+	}
+	var sb strings.Builder
+	sb.Grow(measure.n) // one allocation of the exact size
+	w := bagWriter{sb: &sb}
+	for _, p := range b {
+		w.property(p.Name, p.Value, p.Null, false)
 	}
 	return sb.String(), nil
 }

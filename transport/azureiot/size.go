@@ -12,11 +12,16 @@ func MessageSize(body []byte, bag PropertyBag) int {
 // props, subtopic included, is over MaxD2CMessageSize. It returns D2CTopic's
 // errors for an invalid canonical topic or props.
 func CheckD2CSize(canonical string, body []byte, props Properties) error {
-	bag, err := topicBag(canonical, CanonicalEventsTopic, props)
+	subtopic, err := checkTopicBag(canonical, CanonicalEventsTopic, &props)
 	if err != nil {
 		return err
 	}
-	if n := MessageSize(body, bag); n > MaxD2CMessageSize {
+	if props.count() > 0 {
+		if err := props.check(); err != nil {
+			return err
+		}
+	}
+	if n := len(body) + bagSize(subtopic, &props); n > MaxD2CMessageSize {
 		return &MessageSizeError{Size: n, Limit: MaxD2CMessageSize}
 	}
 	return nil

@@ -34,19 +34,13 @@ const (
 // otherwise D2CTopic returns a *TopicError (matching ErrInvalidTopic).
 // Invalid IDs give a *IDError, invalid props a *PropertyError.
 func D2CTopic(deviceID, moduleID, canonical string, props Properties) (string, error) {
-	prefix, err := d2cPrefix(deviceID, moduleID)
-	if err != nil {
+	if err := validateTopicIdentity(deviceID, moduleID); err != nil {
 		return "", err
 	}
-	bag, err := topicBag(canonical, CanonicalEventsTopic, props)
-	if err != nil {
-		return "", err
+	if moduleID == "" {
+		return topicWithBag(canonical, CanonicalEventsTopic, &props, "devices/", deviceID, "/messages/events/")
 	}
-	enc, err := bag.Encode()
-	if err != nil {
-		return "", err
-	}
-	return prefix + enc, nil
+	return topicWithBag(canonical, CanonicalEventsTopic, &props, "devices/", deviceID, "/modules/", moduleID, "/messages/events/")
 }
 
 // ParseD2CTopic is the inverse of D2CTopic: it returns the canonical topic and
@@ -73,19 +67,10 @@ func ParseD2CTopic(deviceID, moduleID, topic string) (canonical string, props Pr
 //
 // It is for emulators and tests; devices parse with ParseC2DTopic.
 func C2DTopic(deviceID, canonical string, props Properties) (string, error) {
-	prefix, err := c2dPrefix(deviceID)
-	if err != nil {
+	if err := validateTopicIdentity(deviceID, ""); err != nil {
 		return "", err
 	}
-	bag, err := topicBag(canonical, CanonicalC2DTopic, props)
-	if err != nil {
-		return "", err
-	}
-	enc, err := bag.Encode()
-	if err != nil {
-		return "", err
-	}
-	return prefix + enc, nil
+	return topicWithBag(canonical, CanonicalC2DTopic, &props, "devices/", deviceID, "/messages/devicebound/")
 }
 
 // ParseC2DTopic parses a cloud-to-device topic delivered to deviceID,
@@ -136,36 +121,47 @@ func canonicalProblem(topic string) string {
 	case strings.ContainsAny(topic, "+#"):
 		return "contains an MQTT wildcard"
 	}
-	for _, seg := range strings.Split(topic, "/") {
-		if seg == "" {
-			return "empty segment"
-		}
-		if strings.Contains(seg, ".") {
+	// The segments in order, the first bad one decides, without splitting.
+	segmentStart := 0
+	for i := 0; i <= len(topic); i++ {
+		switch {
+		case i == len(topic) || topic[i] == '/':
+			if i == segmentStart {
+				return "empty segment"
+			}
+			segmentStart = i + 1
+		case topic[i] == '.':
 			return "segment contains '.', which the subtopic uses as separator"
 		}
 	}
 	return ""
 }
 
-// topicBag returns the bag to send: the subtopic (unless canonical is
-// plainTopic) followed by props.
-func topicBag(canonical, plainTopic string, props Properties) (PropertyBag, error) {
+// checkTopicBag returns the error D2CTopic or C2DTopic returns for
+// canonical and props, and the subtopic to send: canonical, or "" when it is
+// plainTopic, which is sent without one.
+func checkTopicBag(canonical, plainTopic string, props *Properties) (subtopic string, err error) {
 	if err := ValidateCanonicalTopic(canonical); err != nil {
-		return nil, err
+		return "", err
 	}
 	if _, ok := props.Application[SubtopicProperty]; ok {
-		return nil, &PropertyError{Name: SubtopicProperty, Offset: -1, Reason: "reserved for the canonical topic"}
-	}
-	rest, err := props.Bag()
-	if err != nil {
-		return nil, err
+		return "", &PropertyError{Name: SubtopicProperty, Offset: -1, Reason: "reserved for the canonical topic"}
 	}
 	if canonical == plainTopic {
-		return rest, nil
+		return "", nil
 	}
-	bag := make(PropertyBag, 0, len(rest)+1)
-	bag = append(bag, Property{Name: SubtopicProperty, Value: strings.ReplaceAll(canonical, "/", ".")})
-	return append(bag, rest...), nil
+	return canonical, nil
+}
+
+// topicWithBag returns the prefix parts followed by the bag of canonical
+// (its subtopic unless it is plainTopic) and props, built in one
+// allocation when props has no maps.
+func topicWithBag(canonical, plainTopic string, props *Properties, prefix ...string) (string, error) {
+	subtopic, err := checkTopicBag(canonical, plainTopic, props)
+	if err != nil {
+		return "", err
+	}
+	return encodeTopic(prefix, subtopic, props)
 }
 
 // parseTopicBag decodes the bag of topic and takes the canonical topic out of

@@ -9,11 +9,14 @@
 // is reported to Options.OnDrop with the reason (ErrFull, ErrExpired,
 // ErrOffline, a *DeadLetterError, a *CorruptError).
 //
-// The transport calls Run once per connection. Run sends the records one at
-// a time, oldest first, paced by the caller's rate limiters (Pace), and
-// removes each record once send reports the broker's acknowledgement. It
-// stops at the first failed send and leaves that record and the rest for
-// the next connection, so records are replayed in order after a reconnect.
+// The transport calls Run once per connection, or Drain whenever it has
+// put records while connected (so that an idle connection holds no
+// goroutine for its outbox; SetOnline then tells the outbox it is
+// connected). Both send the records one at a time, oldest first, paced by
+// the caller's rate limiters (Pace), and remove each record once send
+// reports the broker's acknowledgement. They stop at the first failed send
+// and leave that record and the rest for the next connection, so records
+// are replayed in order after a reconnect.
 //
 // A record that the cloud answers by closing the connection (too large,
 // forbidden topic) would otherwise be replayed forever. The transport

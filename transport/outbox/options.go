@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -136,6 +137,22 @@ type Options struct {
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now. For tests.
 	Now func() time.Time
+}
+
+// Validate returns the error Open returns for invalid policies, without
+// opening anything (a transport that opens its in-memory outbox lazily
+// reports a misconfiguration at once).
+func (o Options) Validate() error {
+	if o.Full != DropOldest && o.Full != RejectNew {
+		return fmt.Errorf("outbox: invalid FullPolicy %d", o.Full)
+	}
+	if o.Sync != SyncAlways && o.Sync != SyncInterval && o.Sync != SyncNever {
+		return fmt.Errorf("outbox: invalid SyncPolicy %d", o.Sync)
+	}
+	if o.QoS0 != QoS0Drop && o.QoS0 != QoS0Queue {
+		return fmt.Errorf("outbox: invalid QoS0Policy %d", o.QoS0)
+	}
+	return nil
 }
 
 // withDefaults returns o with zero fields replaced by their defaults.

@@ -21,7 +21,9 @@ type Outbox struct {
 	notify  chan struct{} // signalled by Put, wakes Run
 	syncing *time.Timer   // pending SyncInterval fsync
 
-	running   bool
+	running   bool // a Run or Drain is active
+	draining  bool // it is a Drain
+	online    bool // SetOnline
 	runCancel context.CancelFunc
 	runDone   chan struct{}
 	inflight  *entry // picked by Run: never dropped for room or age
@@ -42,14 +44,8 @@ type drop struct {
 // to OnDrop as a *CorruptError before Open returns. Records read back are
 // kept even beyond the bounds (the bounds apply to Put).
 func Open(opts Options) (*Outbox, error) {
-	if opts.Full != DropOldest && opts.Full != RejectNew {
-		return nil, fmt.Errorf("outbox: invalid FullPolicy %d", opts.Full)
-	}
-	if opts.Sync != SyncAlways && opts.Sync != SyncInterval && opts.Sync != SyncNever {
-		return nil, fmt.Errorf("outbox: invalid SyncPolicy %d", opts.Sync)
-	}
-	if opts.QoS0 != QoS0Drop && opts.QoS0 != QoS0Queue {
-		return nil, fmt.Errorf("outbox: invalid QoS0Policy %d", opts.QoS0)
+	if err := opts.Validate(); err != nil {
+		return nil, err
 	}
 	o := &Outbox{opts: opts.withDefaults(), notify: make(chan struct{}, 1), nextSeq: 1}
 	if o.opts.Dir == "" {
@@ -95,7 +91,7 @@ func (o *Outbox) Put(rec Record) (uint64, error) {
 		o.mu.Unlock()
 		return 0, ErrClosed
 	}
-	if rec.QoS == 0 && !o.running && o.opts.QoS0 == QoS0Drop {
+	if rec.QoS == 0 && !o.onlineLocked() && o.opts.QoS0 == QoS0Drop {
 		o.mu.Unlock()
 		o.report([]drop{{rec: rec, err: ErrOffline}})
 		return 0, ErrOffline
@@ -165,6 +161,12 @@ func (o *Outbox) Put(rec Record) (uint64, error) {
 	return rec.Seq, nil
 }
 
+// onlineLocked reports whether the transport is connected: a Run is
+// active, or SetOnline said so.
+func (o *Outbox) onlineLocked() bool {
+	return o.online || (o.running && !o.draining)
+}
+
 // fitsLocked reports whether count records of bytes total are within
 // the bounds.
 func (o *Outbox) fitsLocked(count int, bytes int64) bool {
@@ -221,9 +223,10 @@ func (o *Outbox) expireLocked(now time.Time) []drop {
 }
 
 // removeAndPersistLocked removes entries, durably, and returns their drops
-// with reason err. A failure to write the removal is logged: the records
-// are gone from memory and may be replayed after a restart (at least
-// once), which is better than failing the caller.
+// with reason err (none for a nil err: acknowledged). A failure to write
+// the removal is logged: the records are gone from memory and may be
+// replayed after a restart (at least once), which is better than failing
+// the caller.
 func (o *Outbox) removeAndPersistLocked(es []*entry, err error, dead bool) []drop {
 	if len(es) == 0 {
 		return nil
@@ -237,9 +240,15 @@ func (o *Outbox) removeAndPersistLocked(es []*entry, err error, dead bool) []dro
 			o.opts.Logger.Error("outbox: cannot persist removal; records may be replayed after a restart", "err", werr)
 		}
 	}
-	drops := make([]drop, 0, len(es))
+	var drops []drop
+	if err != nil {
+		drops = make([]drop, 0, len(es))
+	}
 	for _, e := range es {
 		o.removeLocked(e)
+		if err == nil {
+			continue
+		}
 		reason := err
 		if dead {
 			reason = &DeadLetterError{Attempts: e.rec.Attempts, Err: err}

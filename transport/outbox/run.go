@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"golang.org/x/time/rate"
 )
@@ -55,9 +56,35 @@ func (p Pace) wait(ctx context.Context, size int64) error {
 // When the outbox is empty it waits for Put. It returns the first
 // non-permanent send error (the record stays queued, first in line for the
 // next Run), ctx's error, ErrClosed when the outbox is closed, or
-// ErrRunning if another Run is active. While no Run is active the outbox
-// is offline (see QoS0Policy).
+// ErrRunning if another Run or Drain is active. While no Run is active the
+// outbox is offline (see QoS0Policy), unless SetOnline says otherwise.
 func (o *Outbox) Run(ctx context.Context, send SendFunc, pace Pace) error {
+	return o.run(ctx, send, pace, false, 0)
+}
+
+// Drain sends the queued records as Run does, but returns nil once the
+// outbox has stayed empty for linger (at once when linger is not
+// positive) instead of waiting for Put indefinitely. It lets a transport
+// send only while there is something to send (no goroutine parked on an
+// empty outbox per connection): it calls Drain after Put, and again when
+// Drain may have returned just before that Put; linger keeps a steady flow
+// of Puts from starting a Drain per record. Drain does not make the
+// outbox online: the transport says so with SetOnline.
+func (o *Outbox) Drain(ctx context.Context, send SendFunc, pace Pace, linger time.Duration) error {
+	return o.run(ctx, send, pace, true, linger)
+}
+
+// SetOnline tells the outbox whether the transport is connected, for
+// QoS0Policy, when it sends with Drain (an active Run makes the outbox
+// online by itself).
+func (o *Outbox) SetOnline(online bool) {
+	o.mu.Lock()
+	o.online = online
+	o.mu.Unlock()
+}
+
+// run is Run, or Drain when drain is set.
+func (o *Outbox) run(ctx context.Context, send SendFunc, pace Pace, drain bool, linger time.Duration) error {
 	o.mu.Lock()
 	if o.closed {
 		o.mu.Unlock()
@@ -69,20 +96,36 @@ func (o *Outbox) Run(ctx context.Context, send SendFunc, pace Pace) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	o.running, o.runCancel, o.runDone = true, cancel, done
+	o.running, o.draining, o.runCancel, o.runDone = true, drain, cancel, done
 	o.mu.Unlock()
 
 	defer func() {
 		cancel()
 		o.mu.Lock()
-		o.running, o.runCancel, o.runDone = false, nil, nil
+		o.running, o.draining, o.runCancel, o.runDone = false, false, nil, nil
 		o.inflight, o.sending = nil, false
 		o.mu.Unlock()
 		close(done)
 	}()
 
+	var idle *time.Timer // Drain's linger
+	defer func() {
+		if idle != nil {
+			idle.Stop()
+		}
+	}()
 	for {
-		e, err := o.next(ctx)
+		if drain && linger > 0 {
+			if idle == nil {
+				idle = time.NewTimer(linger)
+			} else {
+				idle.Reset(linger)
+			}
+		}
+		e, err := o.next(ctx, drain, idle)
+		if e == nil && err == nil {
+			return nil // drained
+		}
 		if err == nil {
 			err = pace.wait(ctx, e.size)
 		}
@@ -111,8 +154,10 @@ func (o *Outbox) stopErr(err error) error {
 	return err
 }
 
-// next waits for the oldest unexpired record and marks it in flight.
-func (o *Outbox) next(ctx context.Context) (*entry, error) {
+// next waits for the oldest unexpired record and marks it in flight. With
+// drain, it returns nil, nil instead of waiting when there is none, or,
+// given an idle timer, when there was none until it fired.
+func (o *Outbox) next(ctx context.Context, drain bool, idle *time.Timer) (*entry, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -131,13 +176,19 @@ func (o *Outbox) next(ctx context.Context) (*entry, error) {
 		}
 		o.mu.Unlock()
 		o.report(drops)
-		if e != nil {
+		if e != nil || (drain && idle == nil) {
 			return e, nil
+		}
+		var expired <-chan time.Time
+		if idle != nil {
+			expired = idle.C
 		}
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-o.notify:
+		case <-expired:
+			drain, idle = true, nil // one last look, then return
 		}
 	}
 }
