@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tether-iot/tether/command"
+	"github.com/tether-iot/tether/examples/internal/stateconn"
 	"github.com/tether-iot/tether/internal/methodsvc"
 	"github.com/tether-iot/tether/internal/twinsvc"
 	"github.com/tether-iot/tether/transport/awsiot/awsiottest"
@@ -28,7 +29,7 @@ const emulatedInterval = 200 * time.Millisecond
 type cloudSide struct {
 	name string
 	// connect connects the device to the emulator.
-	connect func(ctx context.Context) (*cloudConn, error)
+	connect func(ctx context.Context) (*stateconn.Device, error)
 	// invoke calls a command on the device as an application does.
 	invoke func(ctx context.Context, method string) (status int, payload []byte, err error)
 	// setDesired changes the desired state from the cloud side.
@@ -143,8 +144,10 @@ func emulateAWS(ctx context.Context, thing string) (*cloudSide, error) {
 	}
 	inv := command.NewInvoker(app, command.InvokerConfig{Sender: "console"})
 	return &cloudSide{
-		name:    "AWS IoT Core",
-		connect: func(ctx context.Context) (*cloudConn, error) { return connectAWS(ctx, emu.DeviceConfig(thing)) },
+		name: "AWS IoT Core",
+		connect: func(ctx context.Context) (*stateconn.Device, error) {
+			return stateconn.AWS(ctx, emu.DeviceConfig(thing))
+		},
 		invoke: func(ctx context.Context, method string) (int, []byte, error) {
 			r, err := inv.Invoke(ctx, thing, method, nil)
 			if r == nil {
@@ -206,7 +209,7 @@ func emulateAzure(device string) (*cloudSide, error) {
 	cfg := hub.AddDevice(device)
 	return &cloudSide{
 		name:    "Azure IoT Hub",
-		connect: func(ctx context.Context) (*cloudConn, error) { return connectAzure(ctx, cfg) },
+		connect: func(ctx context.Context) (*stateconn.Device, error) { return stateconn.Azure(ctx, cfg) },
 		invoke: func(ctx context.Context, method string) (int, []byte, error) {
 			return methods.InvokeMethod(ctx, device, method, nil, methodsvc.MinTimeout)
 		},

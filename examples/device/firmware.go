@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tether-iot/tether/command"
+	"github.com/tether-iot/tether/examples/internal/stateconn"
 	"github.com/tether-iot/tether/state"
 	"github.com/tether-iot/tether/transport"
 )
@@ -47,7 +48,7 @@ func (c *console) printf(format string, args ...any) {
 
 // firmware is the device's behaviour, written once for every cloud.
 type firmware struct {
-	conn     *cloudConn
+	conn     *stateconn.Device
 	log      *console
 	interval atomic.Int64 // nanoseconds
 	seq      atomic.Uint64
@@ -68,26 +69,26 @@ func (f *firmware) read() reading {
 
 // runFirmware serves commands, keeps the state in sync and sends telemetry
 // until ctx ends, then shuts down and closes conn.
-func runFirmware(ctx context.Context, conn *cloudConn, interval time.Duration, out io.Writer) error {
+func runFirmware(ctx context.Context, conn *stateconn.Device, interval time.Duration, out io.Writer) error {
 	f := &firmware{conn: conn, log: &console{out: out}, changed: make(chan struct{}, 1)}
 	f.interval.Store(int64(interval))
-	info := conn.tr.Info()
+	info := conn.Transport.Info()
 	f.log.printf("device %s connected to %s", info.DeviceID, info.Cloud)
 
 	router := command.NewRouter()
 	router.HandleFunc("sensor.read", f.onRead)
 	router.HandleFunc("interval.get", f.onIntervalGet)
-	dev, err := command.NewDevice(ctx, conn.tr, router)
+	dev, err := command.NewDevice(ctx, conn.Transport, router)
 	if err != nil {
 		return errors.Join(err, f.close())
 	}
-	conn.syncer.OnDesired(f.onDesired)
-	if err := conn.syncer.Report(ctx, map[string]any{"firmware": firmwareVersion, intervalKey: interval.Milliseconds()}); err != nil {
+	conn.Syncer.OnDesired(f.onDesired)
+	if err := conn.Syncer.Report(ctx, map[string]any{"firmware": firmwareVersion, intervalKey: interval.Milliseconds()}); err != nil {
 		f.log.printf("reporting the initial state: %v", err)
 	}
 
 	err = f.sendTelemetry(ctx)
-	conn.syncer.OnDesired(nil)
+	conn.Syncer.OnDesired(nil)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	return errors.Join(err, dev.Shutdown(sctx), f.close())
@@ -96,7 +97,7 @@ func runFirmware(ctx context.Context, conn *cloudConn, interval time.Duration, o
 func (f *firmware) close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	return f.conn.close(ctx)
+	return f.conn.Close(ctx)
 }
 
 // sendTelemetry sends a reading every interval until ctx ends.
@@ -107,7 +108,7 @@ func (f *firmware) sendTelemetry(ctx context.Context) error {
 			return err
 		}
 		sctx, cancel := context.WithTimeout(ctx, sendTimeout)
-		err = f.conn.tr.Send(sctx, transport.Message{Topic: telemetryTopic, Payload: payload, QoS: 1})
+		err = f.conn.Transport.Send(sctx, transport.Message{Topic: telemetryTopic, Payload: payload, QoS: 1})
 		cancel()
 		switch {
 		case ctx.Err() != nil:
@@ -156,7 +157,7 @@ func (f *firmware) onDesired(ctx context.Context, d state.Desired) {
 	default:
 	}
 	f.log.printf("desired %s=%d applied (version %d)", intervalKey, ms, d.Version)
-	if err := f.conn.syncer.Report(ctx, map[string]any{intervalKey: ms}); err != nil {
+	if err := f.conn.Syncer.Report(ctx, map[string]any{intervalKey: ms}); err != nil {
 		f.log.printf("reporting %s: %v", intervalKey, err)
 	}
 }

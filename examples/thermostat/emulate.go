@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/tether-iot/tether/examples/internal/stateconn"
 	"github.com/tether-iot/tether/examples/thermostat/firmware"
 	"github.com/tether-iot/tether/transport/awsiot/awsiottest"
 	"github.com/tether-iot/tether/transport/azureiot/azureiottest"
@@ -25,7 +26,7 @@ const refusedCode = 3
 // connected to it, and what the cloud side can do.
 type emulatedCloud struct {
 	name string
-	dev  *device
+	dev  *stateconn.Device
 	// setDesired changes the desired state as a back end does.
 	setDesired func(desired map[string]any) error
 	// reported returns the reported state the cloud stores.
@@ -46,14 +47,14 @@ func startAWS(ctx context.Context, thing string) (*emulatedCloud, error) {
 	if err != nil {
 		return nil, err
 	}
-	dev, err := connectAWS(ctx, emu.DeviceConfig(thing))
+	dev, err := stateconn.AWS(ctx, emu.DeviceConfig(thing))
 	if err != nil {
 		_ = emu.Close()
 		return nil, err
 	}
 	b := emu.Broker()
 	return &emulatedCloud{
-		name:       dev.cloud,
+		name:       dev.Cloud,
 		dev:        dev,
 		setDesired: func(desired map[string]any) error { return emu.SetDesired(thing, "", desired) },
 		reported: func() map[string]any {
@@ -79,14 +80,14 @@ func startAzure(ctx context.Context, deviceID string) (*emulatedCloud, error) {
 	}
 	cfg := hub.AddDevice(deviceID)
 	cfg.MinBackoff, cfg.MaxBackoff = 10*time.Millisecond, 250*time.Millisecond
-	dev, err := connectAzure(ctx, cfg)
+	dev, err := stateconn.Azure(ctx, cfg)
 	if err != nil {
 		_ = hub.Close()
 		return nil, err
 	}
 	b := hub.Broker()
 	return &emulatedCloud{
-		name: dev.cloud,
+		name: dev.Cloud,
 		dev:  dev,
 		setDesired: func(desired map[string]any) error {
 			_, err := hub.UpdateDesired(deviceID, desired)
@@ -109,10 +110,10 @@ func startAzure(ctx context.Context, deviceID string) (*emulatedCloud, error) {
 	}, nil
 }
 
-func closeDevice(dev *device) {
+func closeDevice(dev *stateconn.Device) {
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	_ = dev.close(ctx)
+	_ = dev.Close(ctx)
 }
 
 func show(v any) string {
@@ -150,9 +151,9 @@ func scenario(ctx context.Context, cloud *emulatedCloud, out io.Writer) error {
 	fctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
-		done <- firmware.Run(fctx, cloud.dev.syncer, firmware.Config{
+		done <- firmware.Run(fctx, cloud.dev.Syncer, firmware.Config{
 			Tick:      emulatedTick,
-			Telemetry: cloud.dev.tr,
+			Telemetry: cloud.dev.Transport,
 			OnSetpoint: func(sp float64, v int64) {
 				fmt.Fprintf(out, "%s: device applied setpoint %v (desired version %d)\n", cloud.name, sp, v)
 			},

@@ -134,12 +134,12 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 		defer cancel()
-		_ = dev.close(cctx)
+		_ = dev.Close(cctx)
 	}()
-	fmt.Fprintf(out, "thermostat: connected to %s; set the desired %q to change the temperature\n", dev.cloud, firmware.SetpointKey)
-	err = firmware.Run(ctx, dev.syncer, firmware.Config{
+	fmt.Fprintf(out, "thermostat: connected to %s; set the desired %q to change the temperature\n", dev.Cloud, firmware.SetpointKey)
+	err = firmware.Run(ctx, dev.Syncer, firmware.Config{
 		Tick:      cfg.tick,
-		Telemetry: dev.tr,
+		Telemetry: dev.Transport,
 		OnSetpoint: func(sp float64, v int64) {
 			fmt.Fprintf(out, "thermostat: setpoint %v °C (desired version %d)\n", sp, v)
 		},

@@ -25,8 +25,8 @@ func TestThermostat(t *testing.T) {
 		start  func(context.Context, string) (*emulatedCloud, error)
 		syncer func(*emulatedCloud) bool
 	}{
-		{"aws", startAWS, func(c *emulatedCloud) bool { _, ok := c.dev.syncer.(*shadow.Client); return ok }},
-		{"azure", startAzure, func(c *emulatedCloud) bool { _, ok := c.dev.syncer.(*twin.Client); return ok }},
+		{"aws", startAWS, func(c *emulatedCloud) bool { _, ok := c.dev.Syncer.(*shadow.Client); return ok }},
+		{"azure", startAzure, func(c *emulatedCloud) bool { _, ok := c.dev.Syncer.(*twin.Client); return ok }},
 	}
 	for _, tc := range clouds {
 		t.Run(tc.name, func(t *testing.T) {
@@ -39,7 +39,7 @@ func TestThermostat(t *testing.T) {
 			}
 			t.Cleanup(cloud.close)
 			if !tc.syncer(cloud) {
-				t.Fatalf("%s: syncer is a %T", tc.name, cloud.dev.syncer)
+				t.Fatalf("%s: syncer is a %T", tc.name, cloud.dev.Syncer)
 			}
 			applied := make(chan float64, 10)
 			runFirmware(t, cloud, func(sp float64, _ int64) { applied <- sp })
@@ -87,8 +87,8 @@ func runFirmware(t *testing.T, cloud *emulatedCloud, onSetpoint func(float64, in
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- firmware.Run(ctx, cloud.dev.syncer, firmware.Config{
-			Tick: emulatedTick, Telemetry: cloud.dev.tr, OnSetpoint: onSetpoint})
+		done <- firmware.Run(ctx, cloud.dev.Syncer, firmware.Config{
+			Tick: emulatedTick, Telemetry: cloud.dev.Transport, OnSetpoint: onSetpoint})
 	}()
 	t.Cleanup(func() {
 		stop()
