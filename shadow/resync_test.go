@@ -169,6 +169,11 @@ func TestDuplicateDelta(t *testing.T) {
 func TestVersionGapTriggersGet(t *testing.T) {
 	h := newHarness(t)
 	c := h.start()
+	// The initial GET must be over first: under load it can otherwise hit
+	// the service between the two updates below and rightly surface
+	// version 2.
+	eventually(t, "initial GET", func() bool { return h.ft.published("/get") == 1 })
+	time.Sleep(20 * time.Millisecond)
 	h.setDesired(map[string]any{"a": 1})
 	if d := h.nextDelta(); d.Version != 1 {
 		t.Fatalf("delta version %d", d.Version)
