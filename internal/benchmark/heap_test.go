@@ -89,37 +89,78 @@ func connectPahoLeaf(ctx context.Context, url, id string) (leafDevice, error) {
 	return pahoLeaf{c}, nil
 }
 
+// heapClients are the client kinds BenchmarkHeapPerDevice compares.
+var heapClients = []struct {
+	name    string
+	connect func(ctx context.Context, url, id string) (leafDevice, error)
+}{
+	{"tether", connectTetherLeaf},
+	{"mqttx", connectMQTTXLeaf},
+	{"paho", connectPahoLeaf},
+}
+
 // BenchmarkHeapPerDevice measures the memory of the devices of a gateway:
-// -devices (default 1,000) devices connected at once in this process,
-// each subscribed to its commands, against a broker in a child process:
-// tether's transport.Conn (plain MQTT adapter, handling "request/#"), the
+// -devices (default 1,000) devices connected at once, each subscribed to
+// its commands, against a broker in another process: tether's
+// transport.Conn (plain MQTT adapter, handling "request/#"), the
 // mqttx.Client under it alone, and raw paho.
+//
+// Each client kind is measured in its own fresh process: every iteration
+// of a sub-benchmark runs this test binary again (see heapClientEnv), and
+// that child starts its own broker process, connects the devices, and
+// reports; the sub-benchmark relays the child's figures. So every client
+// starts from the same empty runtime and the same broker setup, whatever
+// ran before it.
+//
 // It reports the heap in use (runtime.MemStats.HeapInuse, after a GC) per
 // device, and for information the live heap objects (HeapAlloc), the
-// goroutine stacks and the goroutines per device. Run it with -benchtime=1x: one iteration connects them all.
+// goroutine stacks and the goroutines per device. Run it with
+// -benchtime=1x: one iteration connects them all.
 func BenchmarkHeapPerDevice(b *testing.B) {
-	for _, client := range []struct {
-		name    string
-		connect func(ctx context.Context, url, id string) (leafDevice, error)
-	}{
-		{"tether", connectTetherLeaf},
-		{"mqttx", connectMQTTXLeaf},
-		{"paho", connectPahoLeaf},
-	} {
+	if only := os.Getenv(heapClientEnv); only != "" {
+		measureHere(b, only)
+		return
+	}
+	for _, client := range heapClients {
 		b.Run("client="+client.name, func(b *testing.B) {
-			url := startExternalBroker(b)
-			n := *devices
-			var heap, live, stack, goroutines float64
+			sums := map[string]float64{}
 			for i := 0; i < b.N; i++ {
-				m := measureDevices(b, url, n, client.connect)
-				heap, live, stack, goroutines = heap+m.heap, live+m.live, stack+m.stack, goroutines+m.goroutines
+				m, err := measureInFreshProcess(b.Context(), client.name, *devices)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for unit, v := range m {
+					sums[unit] += v
+				}
 			}
-			b.ReportMetric(heap/float64(b.N), "heapB/device")
-			b.ReportMetric(live/float64(b.N), "liveB/device")
-			b.ReportMetric(stack/float64(b.N), "stackB/device")
-			b.ReportMetric(goroutines/float64(b.N), "goroutines/device")
+			for unit, v := range sums {
+				b.ReportMetric(v/float64(b.N), unit) // ns/op, B/op and allocs/op: the child's
+			}
 		})
 	}
+}
+
+// measureHere is BenchmarkHeapPerDevice in the fresh process of one
+// client kind: it measures that client in this process.
+func measureHere(b *testing.B, name string) {
+	for _, client := range heapClients {
+		if client.name != name {
+			continue
+		}
+		b.Run("client="+client.name, func(b *testing.B) {
+			url := startExternalBroker(b)
+			var m perDevice
+			for i := 0; i < b.N; i++ {
+				m = m.add(measureDevices(b, url, *devices, client.connect))
+			}
+			b.ReportMetric(m.heap/float64(b.N), "heapB/device")
+			b.ReportMetric(m.live/float64(b.N), "liveB/device")
+			b.ReportMetric(m.stack/float64(b.N), "stackB/device")
+			b.ReportMetric(m.goroutines/float64(b.N), "goroutines/device")
+		})
+		return
+	}
+	b.Fatalf("%s=%q: no such client", heapClientEnv, name)
 }
 
 // perDevice is the growth of memory per connected device.
@@ -128,6 +169,10 @@ type perDevice struct {
 	live       float64 // MemStats.HeapAlloc: bytes of live objects (less sensitive to fragmentation)
 	stack      float64 // MemStats.StackInuse: goroutine stacks
 	goroutines float64
+}
+
+func (p perDevice) add(q perDevice) perDevice {
+	return perDevice{heap: p.heap + q.heap, live: p.live + q.live, stack: p.stack + q.stack, goroutines: p.goroutines + q.goroutines}
 }
 
 // measureDevices connects n devices and returns the growth per device.

@@ -20,7 +20,7 @@ const brokerEnv = "TETHER_BENCH_BROKER"
 
 var (
 	devices     = flag.Int("devices", 1000, "devices connected at once by BenchmarkHeapPerDevice")
-	heapProfile = flag.String("devices.heapprofile", "", "write a heap profile of BenchmarkHeapPerDevice's connected devices to this file")
+	heapProfile = flag.String("devices.heapprofile", "", "write a heap profile of BenchmarkHeapPerDevice's connected devices to this file (each client's process writes it: select one client with -bench)")
 )
 
 func TestMain(m *testing.M) {

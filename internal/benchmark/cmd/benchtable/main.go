@@ -15,6 +15,14 @@
 // least); ratios are taken between those best times of the same rounds;
 // allocation counts are the worst round; heap per device is the median.
 //
+// Heap per device is measured for each client kind (transport.Conn,
+// mqttx.Client, raw paho) in its own fresh process, once per round, with
+// the same -devices devices against the same kind of broker, itself in
+// another process: BenchmarkHeapPerDevice runs its test binary again per
+// client. Measured in one process, the clients measured later would reuse
+// memory (goroutine descriptors, spans, stacks) that the first one paid
+// for.
+//
 // The device binary (examples/device, built with -tags tether_noemulator
 // to leave its test emulators out) and the raw paho publisher
 // (internal/benchmark/rawpaho/publisher) are built for linux/arm GOARM=7

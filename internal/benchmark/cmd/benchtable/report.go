@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -264,8 +265,12 @@ func (r *report) write(w io.Writer) {
 		fmt.Fprintf(w, ", mosquitto not installed")
 	}
 	fmt.Fprintf(w, ".  \nLoad average (1, 5, 15 min) at the start: %s; at the end: %s.  \n", orUnknown(m.loadStart), orUnknown(m.loadEnd))
-	fmt.Fprintf(w, "%d interleaved rounds; times are the best round, allocations the worst, heap the median; %d devices for the heap. Took %v.  \n",
-		r.rounds, r.devices, r.elapsed.Round(time.Second))
+	fmt.Fprintf(w, "%d interleaved rounds; times are the best round, allocations the worst, heap the median. Took %v.  \n",
+		r.rounds, r.elapsed.Round(time.Second))
+	fmt.Fprintf(w, "Heap per device: %s devices connected at once; each client kind (transport.Conn, mqttx.Client, raw paho) "+
+		"in its own fresh process, once per round, against a broker in another process; "+
+		"runtime.MemStats.HeapInuse after GC, growth per device, median of the %d rounds.  \n",
+		thousands(r.devices), r.rounds)
 	fmt.Fprintf(w, "Ratios compare throughput (publish: tether/paho, ≥ 1 is faster) or time (command, heap: tether/paho, ≤ 1 is better); "+
 		"\"CPU\" is the same ratio on the process's CPU time per operation, which other load on the machine disturbs less.\n\n")
 
@@ -372,6 +377,20 @@ func trimFloat(v float64) string {
 func dash(s string) string {
 	if s == "" {
 		return "—"
+	}
+	return s
+}
+
+// thousands formats n with comma separators: 1000 → "1,000".
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
 	}
 	return s
 }

@@ -63,6 +63,7 @@ func TestReportEvaluatesBudgets(t *testing.T) {
 		t.Errorf("missed() = %d, want 3", n)
 	}
 
+	r.rounds, r.devices = 5, 1000
 	var out bytes.Buffer
 	r.write(&out)
 	for _, s := range []string{
@@ -70,6 +71,7 @@ func TestReportEvaluatesBudgets(t *testing.T) {
 		"| device binary (examples/device, emulators left out), stripped, linux/arm GOARM=7 | 6.20 MB | 5.80 MB | 1.07× | ≤ 6.1 MB | **MISS** |",
 		"| HeapPerDevice/client=tether | 1 |",
 		"13 goroutines/device",
+		"Heap per device: 1,000 devices connected at once; each client kind (transport.Conn, mqttx.Client, raw paho) in its own fresh process, once per round, against a broker in another process; runtime.MemStats.HeapInuse after GC, growth per device, median of the 5 rounds.",
 	} {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("report lacks %q:\n%s", s, out.String())
@@ -123,6 +125,10 @@ func TestFormats(t *testing.T) {
 		{sizeName(4096), "4 KiB"},
 		{sizeName(64), "64 B"},
 		{fmt.Sprint(trimFloat(3)), "3"},
+		{thousands(1000), "1,000"},
+		{thousands(999), "999"},
+		{thousands(1234567), "1,234,567"},
+		{thousands(-1000), "-1,000"},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)

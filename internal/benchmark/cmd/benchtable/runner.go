@@ -57,6 +57,8 @@ func (r *runner) benchmarks(ctx context.Context, opts options) (benchmark.Runs, 
 		{name: "dedup", binary: cmd, bench: "^BenchmarkDedup(Hit|Miss)$", benchtime: "200ms"},
 		{name: "publish", binary: bench, bench: "^BenchmarkPublish$", benchtime: "4000x"},
 		{name: "command round trip", binary: bench, bench: "^BenchmarkCommandRoundTrip$", benchtime: "1500x"},
+		// One fresh process per client kind: BenchmarkHeapPerDevice runs
+		// its test binary again for each client it measures.
 		{name: "heap per device", binary: bench, bench: "^BenchmarkHeapPerDevice$", benchtime: "1x",
 			extra: []string{"-devices", strconv.Itoa(opts.devices)}},
 	}
