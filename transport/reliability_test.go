@@ -381,15 +381,18 @@ func TestReliabilityCrashChild(t *testing.T) {
 	_ = c.Close(ctx)
 }
 
-// (c) Many devices lose their connection at once (a broker restart, a
-// cell tower handover): full-jitter backoff spreads their first
-// reconnection attempts over the backoff window instead of a stampede.
+// (c) The broker restarts under many connected devices: every connection
+// drops at once and the port refuses connections while the broker is down.
+// Full-jitter backoff spreads the devices' first reconnection attempts
+// over the backoff window instead of a stampede; those that come while the
+// broker is still down are refused and retry.
 func TestReliabilityReconnectJitter(t *testing.T) {
 	clients := 1000
 	if testing.Short() {
 		clients = 200
 	}
 	const minBackoff, maxBackoff = time.Second, 2 * time.Second
+	const down = 200 * time.Millisecond
 	b := mqttxtest.NewBroker(t)
 
 	type state struct {
@@ -439,11 +442,13 @@ func TestReliabilityReconnectJitter(t *testing.T) {
 	for _, s := range states {
 		s.armed.Store(true)
 	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
 	t0 := time.Now()
-	for i := range clients {
-		b.Disconnect(fmt.Sprintf("gw-%04d", i))
+	if err := b.Restart(ctx, down); err != nil {
+		t.Fatalf("Restart: %v", err)
 	}
-	dropped := time.Since(t0)
+	up := time.Now() // the listener accepts again
 	deadline := time.After(60 * time.Second)
 	for i, s := range states {
 		select {
@@ -453,14 +458,21 @@ func TestReliabilityReconnectJitter(t *testing.T) {
 		}
 	}
 	allBack := time.Since(t0)
+	upToAllBack := time.Since(up)
 
-	// delays: from the broker's drop to each first attempt, what the
-	// broker sees; backoffs: from each client's EventConnectionLost to it.
+	// delays: from the restart to each first attempt, what the broker
+	// sees; backoffs: from each client's EventConnectionLost to it.
 	delays := make([]time.Duration, clients)
 	backoffs := make([]time.Duration, clients)
+	firstLost, lastLost := states[0].lost.Load(), states[0].lost.Load()
+	refused := 0 // first attempts made while the broker was down
 	for i, s := range states {
 		delays[i] = time.Duration(s.attempted.Load() - t0.UnixNano())
 		backoffs[i] = time.Duration(s.attempted.Load() - s.lost.Load())
+		firstLost, lastLost = min(firstLost, s.lost.Load()), max(lastLost, s.lost.Load())
+		if s.attempted.Load() < up.UnixNano() {
+			refused++
+		}
 	}
 	slices.Sort(delays)
 	slices.Sort(backoffs)
@@ -470,21 +482,25 @@ func TestReliabilityReconnectJitter(t *testing.T) {
 		return fmt.Sprintf("min %v, p10 %v, p50 %v, p90 %v, max %v",
 			ms(ds[0]), ms(q(ds, 0.1)), ms(q(ds, 0.5)), ms(q(ds, 0.9)), ms(ds[clients-1]))
 	}
-	t.Logf("%d clients dropped at once (in %v); backoff Min %v, Max %v; all reconnected %v after the drop",
-		clients, dropped.Round(time.Millisecond), minBackoff, maxBackoff, allBack.Round(time.Millisecond))
-	t.Logf("first reconnection attempt after the drop: %s", stats(delays))
+	t.Logf("%d clients, broker restarted (down %v, up again %v after the restart began); backoff Min %v, Max %v",
+		clients, down, up.Sub(t0).Round(time.Millisecond), minBackoff, maxBackoff)
+	t.Logf("connections lost within %v of each other; %d first attempts came while the broker was down (refused, retried)",
+		time.Duration(lastLost-firstLost).Round(time.Millisecond), refused)
+	t.Logf("all reconnected %v after the restart began, %v after the broker was up again",
+		allBack.Round(time.Millisecond), upToAllBack.Round(time.Millisecond))
+	t.Logf("first reconnection attempt after the restart: %s", stats(delays))
 	t.Logf("backoff (connection lost to first attempt): %s", stats(backoffs))
 	// The first retry after a loss waits a uniform delay in [0, Min]: the
 	// window is Min. Scheduling on a loaded machine adds to it (how long
 	// each client takes to notice the drop, timers firing late).
 	t.Logf("backoffs, 10 buckets over the window [0, %v]:%s", minBackoff, histogram(backoffs, minBackoff))
-	t.Logf("first attempts after the drop, 10 buckets over [0, %v]:%s", delays[clients-1].Round(time.Millisecond),
+	t.Logf("first attempts after the restart, 10 buckets over [0, %v]:%s", delays[clients-1].Round(time.Millisecond),
 		histogram(delays, delays[clients-1]))
 
 	for _, v := range []struct {
 		name string
 		ds   []time.Duration
-	}{{"backoffs", backoffs}, {"attempts after the drop", delays}} {
+	}{{"backoffs", backoffs}, {"attempts after the restart", delays}} {
 		early := 0
 		for _, d := range v.ds {
 			if d < minBackoff/10 {

@@ -24,8 +24,7 @@ type Broker struct {
 	cfg config
 	log *slog.Logger
 
-	listeners []net.Listener
-	servers   []*http.Server
+	endpoints []endpoint // fixed at start, kept across restarts
 	tcpURL    string
 	tlsURL    string
 	wsURL     string
@@ -33,6 +32,9 @@ type Broker struct {
 
 	// wg counts every goroutine the broker starts; Close waits for it.
 	wg sync.WaitGroup
+
+	stopped    chan struct{} // closed by Close: wakes a Restart waiting while down
+	restarting chan struct{} // capacity 1: held by the Restart in progress
 
 	packetsIn   atomic.Int64
 	packetsOut  atomic.Int64
@@ -43,16 +45,20 @@ type Broker struct {
 	fmu    sync.Mutex
 	faults faults
 
-	mu       sync.Mutex
-	closed   bool
-	ca       *testcerts.CA
-	conns    map[*conn]struct{}   // every open connection, before and after CONNECT
-	clients  map[string]*conn     // connected clients by client id
-	sessions map[string]*session  // connected clients' sessions and persistent sessions of absent ones
-	retained map[string]Message   // by topic
-	received map[string][]Message // PUBLISH packets read, by client id
-	changed  chan struct{}        // closed and replaced whenever clients changes
-	stats    Stats                // the counters guarded by mu
+	mu        sync.Mutex
+	closed    bool
+	down      bool // between the two halves of a Restart: no listener, no connection
+	gen       int  // incremented by each Restart; a connection accepted by an older listener is refused
+	listeners []net.Listener
+	servers   []*http.Server
+	ca        *testcerts.CA
+	conns     map[*conn]struct{}   // every open connection, before and after CONNECT
+	clients   map[string]*conn     // connected clients by client id
+	sessions  map[string]*session  // connected clients' sessions and persistent sessions of absent ones
+	retained  map[string]Message   // by topic
+	received  map[string][]Message // PUBLISH packets read, by client id
+	changed   chan struct{}        // closed and replaced whenever clients changes
+	stats     Stats                // the counters guarded by mu
 }
 
 // NewBroker starts a broker for a test or benchmark and closes it when the test ends. It calls t.Fatal if
@@ -75,15 +81,17 @@ func Start(opts ...Option) (*Broker, error) {
 		cfg.tls = true
 	}
 	b := &Broker{
-		cfg:      cfg,
-		log:      cfg.logger,
-		conns:    make(map[*conn]struct{}),
-		clients:  make(map[string]*conn),
-		sessions: make(map[string]*session),
-		retained: make(map[string]Message),
-		received: make(map[string][]Message),
-		changed:  make(chan struct{}),
-		faults:   newFaults(),
+		cfg:        cfg,
+		log:        cfg.logger,
+		conns:      make(map[*conn]struct{}),
+		clients:    make(map[string]*conn),
+		sessions:   make(map[string]*session),
+		retained:   make(map[string]Message),
+		received:   make(map[string][]Message),
+		changed:    make(chan struct{}),
+		faults:     newFaults(),
+		stopped:    make(chan struct{}),
+		restarting: make(chan struct{}, 1),
 	}
 	if err := b.listen(); err != nil {
 		_ = b.Close()
@@ -92,59 +100,92 @@ func Start(opts ...Option) (*Broker, error) {
 	return b, nil
 }
 
-func (b *Broker) listen() error {
-	ln, err := b.listenTCP()
-	if err != nil {
-		return err
-	}
-	b.tcpURL = "tcp://" + ln.Addr().String()
-	b.goTracked(func() { b.acceptLoop(ln, nil) })
+// endpoint is one listener: its port is chosen by the OS at start and bound again by Restart.
+type endpoint struct {
+	kind   string      // tcp, tls, ws, wss
+	addr   string      // "127.0.0.1:PORT"
+	tlsCfg *tls.Config // tls and wss; the same certificate across restarts
+	path   string      // ws and wss
+}
 
+// listen binds the listeners the options ask for on OS-chosen ports and serves them.
+func (b *Broker) listen() error {
+	eps := []endpoint{{kind: "tcp"}}
 	var tlsCfg *tls.Config
 	if b.cfg.tls || b.cfg.wss {
+		var err error
 		if tlsCfg, err = b.serverTLSConfig(); err != nil {
 			return err
 		}
 	}
 	if b.cfg.tls {
-		ln, err := b.listenTCP()
-		if err != nil {
-			return err
-		}
-		b.tlsURL = "tls://" + ln.Addr().String()
-		b.goTracked(func() { b.acceptLoop(ln, tlsCfg) })
+		eps = append(eps, endpoint{kind: "tls", tlsCfg: tlsCfg})
 	}
 	if b.cfg.ws {
-		ln, err := b.listenTCP()
-		if err != nil {
-			return err
-		}
-		b.wsURL = "ws://" + ln.Addr().String() + websocketPath(b.cfg.wsPath)
-		b.serveHTTP(ln, b.websocketHandler(b.cfg.wsPath, "ws"))
+		eps = append(eps, endpoint{kind: "ws", path: websocketPath(b.cfg.wsPath)})
 	}
 	if b.cfg.wss {
-		ln, err := b.listenTCP()
-		if err != nil {
-			return err
-		}
-		b.wssURL = "wss://" + ln.Addr().String() + websocketPath(b.cfg.wssPath)
-		b.serveHTTP(tls.NewListener(ln, tlsCfg), b.websocketHandler(b.cfg.wssPath, "wss"))
+		eps = append(eps, endpoint{kind: "wss", tlsCfg: tlsCfg, path: websocketPath(b.cfg.wssPath)})
 	}
+	lns := make([]net.Listener, 0, len(eps))
+	for i := range eps {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			closeAll(lns)
+			return fmt.Errorf("mqttxtest: listen: %w", err)
+		}
+		lns = append(lns, ln)
+		eps[i].addr = ln.Addr().String()
+	}
+	b.endpoints = eps
+	for _, ep := range eps {
+		switch ep.kind {
+		case "tcp":
+			b.tcpURL = "tcp://" + ep.addr
+		case "tls":
+			b.tlsURL = "tls://" + ep.addr
+		case "ws":
+			b.wsURL = "ws://" + ep.addr + ep.path
+		case "wss":
+			b.wssURL = "wss://" + ep.addr + ep.path
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		closeAll(lns)
+		return ErrClosed
+	}
+	b.serveLocked(lns)
 	return nil
 }
 
-func (b *Broker) listenTCP() (net.Listener, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("mqttxtest: listen: %w", err)
+// serveLocked starts serving lns, bound for b.endpoints in order, for the current generation.
+func (b *Broker) serveLocked(lns []net.Listener) {
+	gen := b.gen
+	b.listeners = lns
+	b.servers = nil
+	for i, ep := range b.endpoints {
+		ln := lns[i]
+		switch ep.kind {
+		case "tcp", "tls":
+			b.goTracked(func() { b.acceptLoop(ln, ep.tlsCfg, gen) })
+		case "ws":
+			b.serveHTTPLocked(ln, b.websocketHandler(ep.path, ep.kind, gen))
+		case "wss":
+			b.serveHTTPLocked(tls.NewListener(ln, ep.tlsCfg), b.websocketHandler(ep.path, ep.kind, gen))
+		}
 	}
-	b.mu.Lock()
-	b.listeners = append(b.listeners, ln)
-	b.mu.Unlock()
-	return ln, nil
 }
 
-// goTracked runs f on a goroutine Close waits for.
+func closeAll(lns []net.Listener) {
+	for _, ln := range lns {
+		_ = ln.Close()
+	}
+}
+
+// goTracked runs f on a goroutine Close waits for. After Start, callers hold b.mu and have checked that
+// the broker is not closed, so that the WaitGroup never grows while Close waits for it.
 func (b *Broker) goTracked(f func()) {
 	b.wg.Add(1)
 	go func() {
@@ -153,7 +194,8 @@ func (b *Broker) goTracked(f func()) {
 	}()
 }
 
-func (b *Broker) acceptLoop(ln net.Listener, tlsCfg *tls.Config) {
+// acceptLoop serves a TCP or TLS listener of generation gen.
+func (b *Broker) acceptLoop(ln net.Listener, tlsCfg *tls.Config, gen int) {
 	for {
 		raw, err := ln.Accept()
 		if err != nil {
@@ -169,8 +211,8 @@ func (b *Broker) acceptLoop(ln net.Listener, tlsCfg *tls.Config) {
 			nc, kind = tls.Server(raw, tlsCfg), "tls"
 		}
 		c := newConn(b, nc, raw, kind, nil)
-		if !b.register(c) {
-			_ = raw.Close()
+		if err := b.register(c, gen); err != nil {
+			_ = raw.Close() // accepted just before a Restart or Close closed ln
 			return
 		}
 		go c.writeLoop()
@@ -184,17 +226,21 @@ func (b *Broker) isClosed() bool {
 	return b.closed
 }
 
-// register adds c to the broker and accounts for its reader and writer goroutines. It returns false
-// after Close.
-func (b *Broker) register(c *conn) bool {
+// register adds c, accepted by a listener of generation gen, to the broker and accounts for its reader
+// and writer goroutines. It fails after Close, while the broker is down, and for a connection accepted
+// before the last Restart.
+func (b *Broker) register(c *conn, gen int) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed {
-		return false
+	switch {
+	case b.closed:
+		return ErrClosed
+	case b.down || gen != b.gen:
+		return ErrDown
 	}
 	b.conns[c] = struct{}{}
 	b.wg.Add(2)
-	return true
+	return nil
 }
 
 // Close closes the listeners and every connection (no will is published) and returns once every
@@ -206,6 +252,7 @@ func (b *Broker) Close() error {
 		return nil
 	}
 	b.closed = true
+	close(b.stopped)
 	for c := range b.conns {
 		b.dropLocked(c, false, ErrClosed)
 	}
@@ -215,9 +262,7 @@ func (b *Broker) Close() error {
 	for _, s := range servers {
 		_ = s.Close()
 	}
-	for _, ln := range listeners {
-		_ = ln.Close()
-	}
+	closeAll(listeners)
 	b.wg.Wait()
 	return nil
 }
@@ -237,25 +282,41 @@ func (b *Broker) WSURL() string { return b.wsURL }
 func (b *Broker) WSSURL() string { return b.wssURL }
 
 // DialPipe returns the client end of an in-memory connection (net.Pipe) served by the broker. Pipe
-// writes block until the other side reads, so the client must keep reading.
+// writes block until the other side reads, so the client must keep reading. While the broker is down
+// for a Restart it returns ErrDown, as a dial would be refused.
 func (b *Broker) DialPipe(ctx context.Context) (net.Conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	b.mu.Lock()
+	gen := b.gen
+	b.mu.Unlock()
 	client, server := net.Pipe()
 	c := newConn(b, server, server, "pipe", nil)
-	if !b.register(c) {
+	if err := b.register(c, gen); err != nil {
 		_ = client.Close()
 		_ = server.Close()
-		return nil, ErrClosed
+		return nil, err
 	}
 	go c.writeLoop()
 	go c.run()
 	return client, nil
 }
 
+// upLocked returns ErrClosed after Close and ErrDown while the broker is down for a Restart.
+func (b *Broker) upLocked() error {
+	switch {
+	case b.closed:
+		return ErrClosed
+	case b.down:
+		return ErrDown
+	}
+	return nil
+}
+
 // Publish sends a message to the subscribers as if a client had published it (the authorizer and the
 // interceptor are not consulted); retain stores or, with an empty payload, clears the retained message.
+// It returns ErrDown while the broker is down for a Restart.
 func (b *Broker) Publish(topic string, payload []byte, qos byte, retain bool) error {
 	m, err := b.serverMessage(topic, payload, qos)
 	if err != nil {
@@ -264,8 +325,8 @@ func (b *Broker) Publish(topic string, payload []byte, qos byte, retain bool) er
 	m.Retain = retain
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed {
-		return ErrClosed
+	if err := b.upLocked(); err != nil {
+		return err
 	}
 	b.routeLocked(m)
 	return nil
@@ -273,7 +334,8 @@ func (b *Broker) Publish(topic string, payload []byte, qos byte, retain bool) er
 
 // PublishTo delivers a message to one client whatever its subscriptions, as cloud services answer one
 // device. A QoS 1 or 2 message for a persistent session whose client is away is queued; otherwise it
-// returns ErrNoSession when the client is not connected.
+// returns ErrNoSession when the client is not connected. It returns ErrDown while the broker is down for a
+// Restart.
 func (b *Broker) PublishTo(clientID, topic string, payload []byte, qos byte) error {
 	m, err := b.serverMessage(topic, payload, qos)
 	if err != nil {
@@ -281,8 +343,8 @@ func (b *Broker) PublishTo(clientID, topic string, payload []byte, qos byte) err
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed {
-		return ErrClosed
+	if err := b.upLocked(); err != nil {
+		return err
 	}
 	s := b.sessions[clientID]
 	if s == nil || (s.conn == nil && m.QoS == 0) {

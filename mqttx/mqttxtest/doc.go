@@ -19,8 +19,10 @@
 // Hooks let the cloud emulators built on it authenticate CONNECTs (WithAuthenticator), authorize each
 // PUBLISH and subscription filter (WithAuthorizer), consume requests (WithInterceptor) and answer one
 // client (PublishTo). Fault injection closes connections now, after n packets or at seeded random
-// points, withholds or delays acknowledgements, refuses CONNECTs, and duplicates deliveries. Received and
-// Stats inspect what happened.
+// points, withholds or delays acknowledgements, refuses CONNECTs, and duplicates deliveries. Restart
+// takes the whole broker down (every connection closed, the ports refusing connections) for a while and
+// brings it back on the same ports, keeping what a broker with persistence keeps. Received and Stats
+// inspect what happened.
 //
 // Each connection has one reader goroutine and one writer goroutine (so concurrent deliveries never
 // interleave bytes); hooks run on the reader goroutine of the client concerned and may call the Broker's

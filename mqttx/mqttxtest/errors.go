@@ -5,6 +5,8 @@ import "errors"
 var (
 	// ErrClosed is returned by methods called after Close.
 	ErrClosed = errors.New("mqttxtest: broker closed")
+	// ErrDown is returned by DialPipe, Publish and PublishTo while the broker is down for a Restart.
+	ErrDown = errors.New("mqttxtest: broker down for a restart")
 	// ErrNoSession is returned by PublishTo when the client is neither connected nor holds a persistent
 	// session that can queue the message.
 	ErrNoSession = errors.New("mqttxtest: client not connected")

@@ -1,8 +1,10 @@
 package mqttxtest_test
 
 import (
+	"context"
 	"fmt"
 	"log"
+	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
@@ -69,4 +71,34 @@ func ExampleWithInterceptor() {
 	fmt.Println(<-answers)
 	// Output:
 	// {"time":0}
+}
+
+// A device with automatic reconnection rides out a broker restart: the broker goes down for 200 ms,
+// refusing connections, and comes back on the same port, where the device's persistent session waits.
+func ExampleBroker_Restart() {
+	b, err := mqttxtest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer b.Close()
+
+	opts := paho.NewClientOptions().AddBroker(b.URL()).SetClientID("device-1").SetCleanSession(false).
+		SetAutoReconnect(true).SetMaxReconnectInterval(100 * time.Millisecond)
+	device := paho.NewClient(opts)
+	if tok := device.Connect(); tok.Wait() && tok.Error() != nil {
+		log.Fatal(tok.Error())
+	}
+	defer device.Disconnect(0)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := b.Restart(ctx, 200*time.Millisecond); err != nil {
+		log.Fatal(err)
+	}
+	if err := b.WaitConnected(ctx, "device-1"); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("restarts:", b.Stats().Restarts, "connects:", b.Stats().Connects)
+	// Output:
+	// restarts: 1 connects: 2
 }

@@ -92,7 +92,7 @@ type Message struct {
 	Duplicate bool // DUP flag as received (inspection only)
 }
 
-// Stats counts what the broker has done since it started.
+// Stats counts what the broker has done since it started, across restarts.
 type Stats struct {
 	Connects        int // CONNECTs accepted
 	ConnectsRefused int // CONNECTs answered with a non-zero CONNACK code
@@ -103,4 +103,5 @@ type Stats struct {
 	MessagesIn      int // PUBLISH packets read
 	MessagesOut     int // PUBLISH packets written
 	Dropped         int // QoS 1/2 messages dropped because a session queue was full
+	Restarts        int // Restart calls that took the broker down
 }

@@ -26,22 +26,20 @@ func websocketPath(p string) string {
 	return p
 }
 
-// serveHTTP serves h on ln until Close.
-func (b *Broker) serveHTTP(ln net.Listener, h http.Handler) {
+// serveHTTPLocked serves h on ln until Close or Restart. The caller holds b.mu.
+func (b *Broker) serveHTTPLocked(ln net.Listener, h http.Handler) {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: DefaultConnectTimeout,
 		ErrorLog:          slog.NewLogLogger(b.log.Handler(), slog.LevelDebug),
 	}
-	b.mu.Lock()
 	b.servers = append(b.servers, srv)
-	b.mu.Unlock()
 	b.goTracked(func() { _ = srv.Serve(ln) })
 }
 
 // websocketHandler upgrades requests for path that ask for the "mqtt" subprotocol and serves MQTT on
-// them.
-func (b *Broker) websocketHandler(path, kind string) http.Handler {
+// them, for a listener of generation gen.
+func (b *Broker) websocketHandler(path, kind string, gen int) http.Handler {
 	path = websocketPath(path)
 	up := websocket.Upgrader{
 		HandshakeTimeout: DefaultConnectTimeout,
@@ -67,7 +65,7 @@ func (b *Broker) websocketHandler(path, kind string) http.Handler {
 		}
 		nc := &wsConn{ws: ws}
 		c := newConn(b, nc, nc, kind, certs)
-		if !b.register(c) {
+		if b.register(c, gen) != nil {
 			_ = nc.Close()
 			return
 		}
