@@ -4,21 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/tether-iot/tether/transport"
 )
-
-// emulatedCloud is one cloud the tour runs the same firmware against.
-type emulatedCloud struct {
-	name string
-	// connect returns the device's connected transport.
-	connect func(ctx context.Context) (transport.Transport, error)
-	// sent lists the cloud-side topics the device published on.
-	sent func() []string
-	// request sends a cloud-to-device message for canonical topic
-	// request/<path>, the way an application would on that cloud.
-	request func(path string, payload []byte) error
-}
 
 // firmware is device code written once against transport.Transport: it
 // sends an event and a sensor reading, and handles the requests the cloud
@@ -53,8 +42,12 @@ func oneFirmwareTwoClouds(clouds []emulatedCloud) func(ctx context.Context, out 
 			if err := firmware(ctx, tr, requests); err != nil {
 				return fmt.Errorf("%s: firmware: %w", cloud.name, err)
 			}
-			for _, topic := range cloud.sent() {
+			sent := cloud.sent()
+			for _, topic := range sent {
 				fmt.Fprintf(out, "   %s saw the device publish on %s\n", cloud.name, topic)
+			}
+			if !slices.Equal(sent, cloud.wantSent) {
+				return fmt.Errorf("%s: the device published on %q, want %q", cloud.name, sent, cloud.wantSent)
 			}
 			if err := cloud.request("sensor/list", []byte(`{}`)); err != nil {
 				return fmt.Errorf("%s: request: %w", cloud.name, err)

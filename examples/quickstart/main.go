@@ -40,7 +40,7 @@ func run(ctx context.Context, out io.Writer) error {
 	steps := []step{
 		{"MQTT: two clients on an in-process broker", mqttRoundTrip},
 		{"one firmware, every cloud: canonical topics in, each cloud's topics out", oneFirmwareTwoClouds(emu.clouds())},
-		{"one thermostat, both clouds: state.Syncer over the Device Shadow and the device twin", oneThermostatTwoClouds(emu.syncedClouds())},
+		{"one thermostat, both clouds: state.Syncer over the Device Shadow and the device twin", oneThermostatTwoClouds(emu.clouds())},
 		{"one command handler, both clouds: MQTT request/response on AWS, direct methods on Azure", commandsOnBothClouds(emu)},
 	}
 	for i, s := range steps {

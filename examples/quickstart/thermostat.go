@@ -3,97 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"time"
 
 	thermostat "github.com/tether-iot/tether/examples/thermostat/firmware"
-	"github.com/tether-iot/tether/shadow"
-	"github.com/tether-iot/tether/state"
-	"github.com/tether-iot/tether/transport"
-	"github.com/tether-iot/tether/transport/awsiot"
-	"github.com/tether-iot/tether/transport/azureiot"
-	"github.com/tether-iot/tether/twin"
 )
 
 // thermostatTick makes the simulated room move fast enough for the tour.
 const thermostatTick = 10 * time.Millisecond
-
-// syncedCloud is one cloud the thermostat runs on: the device's side (a
-// transport and the state.Syncer over it) and the cloud's side.
-type syncedCloud struct {
-	name string
-	// connect returns the device's connected transport and its Syncer,
-	// and the function that closes both.
-	connect func(ctx context.Context) (transport.Transport, state.Syncer, func(), error)
-	// setDesired changes the desired state as a back end does.
-	setDesired func(desired map[string]any) error
-	// reported is the reported state the cloud stores.
-	reported func() map[string]any
-	// stored describes what the cloud stores, for the tour's output.
-	stored func() string
-}
-
-// syncedClouds describes the thermostat's device "thermostat-1" on each
-// emulator: the Device Shadow on AWS, the device twin on Azure.
-func (e *emulators) syncedClouds() []syncedCloud {
-	const thing = "thermostat-1"
-	return []syncedCloud{{
-		name: "AWS IoT Core",
-		connect: func(ctx context.Context) (transport.Transport, state.Syncer, func(), error) {
-			tr, err := awsiot.New(e.aws.DeviceConfig(thing))
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			if err := tr.Connect(ctx); err != nil {
-				return nil, nil, nil, errors.Join(err, tr.Close(ctx))
-			}
-			sh, err := shadow.New(ctx, tr)
-			if err != nil {
-				return nil, nil, nil, errors.Join(err, tr.Close(ctx))
-			}
-			return tr, sh, func() { _ = sh.Close(context.Background()); _ = tr.Close(context.Background()) }, nil
-		},
-		setDesired: func(desired map[string]any) error { return e.aws.SetDesired(thing, "", desired) },
-		reported: func() map[string]any {
-			doc, _ := e.aws.ShadowDocument(thing, "")
-			return doc.State.Reported
-		},
-		stored: func() string {
-			doc, _ := e.aws.ShadowDocument(thing, "")
-			return "the shadow " + toJSON(map[string]any{"state": doc.State, "version": doc.Version})
-		},
-	}, {
-		name: "Azure IoT Hub",
-		connect: func(ctx context.Context) (transport.Transport, state.Syncer, func(), error) {
-			tr, err := azureiot.New(e.azure.AddDevice(thing))
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			if err := tr.Connect(ctx); err != nil {
-				return nil, nil, nil, errors.Join(err, tr.Close(ctx))
-			}
-			tw, err := twin.New(tr)
-			if err != nil {
-				return nil, nil, nil, errors.Join(err, tr.Close(ctx))
-			}
-			return tr, tw, func() { _ = tw.Close(); _ = tr.Close(context.Background()) }, nil
-		},
-		setDesired: func(desired map[string]any) error {
-			_, err := e.azure.UpdateDesired(thing, desired)
-			return err
-		},
-		reported: func() map[string]any {
-			tw, _ := e.azure.Twin(thing)
-			return tw.Reported.Values
-		},
-		stored: func() string {
-			tw, _ := e.azure.Twin(thing)
-			return fmt.Sprintf("the twin's reported properties %s ($version %d)", toJSON(tw.Reported.Values), tw.Reported.Version)
-		},
-	}}
-}
 
 func toJSON(v any) string {
 	b, err := json.Marshal(v)
@@ -107,7 +25,7 @@ func toJSON(v any) string {
 // against state.Syncer, on each emulated cloud: the cloud asks for 22.5 °C
 // and the tour shows the change arriving and the state the cloud stores
 // once the room is there.
-func oneThermostatTwoClouds(clouds []syncedCloud) func(ctx context.Context, out io.Writer) error {
+func oneThermostatTwoClouds(clouds []emulatedCloud) func(ctx context.Context, out io.Writer) error {
 	return func(ctx context.Context, out io.Writer) error {
 		for _, cloud := range clouds {
 			if err := runThermostat(ctx, cloud, out); err != nil {
@@ -118,12 +36,13 @@ func oneThermostatTwoClouds(clouds []syncedCloud) func(ctx context.Context, out 
 	}
 }
 
-func runThermostat(ctx context.Context, cloud syncedCloud, out io.Writer) error {
-	tr, syncer, closeDevice, err := cloud.connect(ctx)
+func runThermostat(ctx context.Context, cloud emulatedCloud, out io.Writer) error {
+	dev, err := cloud.connectSynced(ctx)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
-	defer closeDevice()
+	defer dev.Close(context.Background())
+	tr, syncer := dev.Transport, dev.Syncer
 	fmt.Fprintf(out, "   %s: the thermostat runs on a %T\n", cloud.name, syncer)
 
 	type change struct {
