@@ -456,6 +456,9 @@ func TestServeOrderingRefusedCommandDoesNotAdvance(t *testing.T) {
 	<-done
 	// seq 10 was refused, not applied: its retry is not stale.
 	wantStatus(t, s.Serve(t.Context(), &Request{Method: "m", TID: "s10", Seq: 10}), StatusNoContent)
+	if n := runs.Load(); n != 2 {
+		t.Fatalf("handler ran %d times, want 2 (the blocker and the retry of seq 10)", n)
+	}
 }
 
 func TestServeOrderingSenderBound(t *testing.T) {

@@ -62,7 +62,7 @@ func (e *Error) Is(target error) bool {
 // throttling (429) and service failures (5xx). A 409 needs the current
 // version first (see Modify); a 400 or 413 never succeeds unchanged.
 func (e *Error) SafeToRetry() bool {
-	return e.Code == shadowdoc.CodeTooManyRequests || e.Code >= 500
+	return (&shadowdoc.Error{Code: e.Code}).SafeToRetry()
 }
 
 func codeSentinel(code int) error {

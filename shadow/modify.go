@@ -18,14 +18,9 @@ import (
 func (c *Client) Modify(ctx context.Context, fn func(doc Document) (Update, error)) (*Accepted, error) {
 	doc, ok := c.Document()
 	if !ok {
-		d, err := c.Get(ctx)
-		switch {
-		case errNotFound(err):
-			doc = Document{}
-		case err != nil:
+		var err error
+		if doc, err = c.getOrEmpty(ctx); err != nil {
 			return nil, err
-		default:
-			doc = *d
 		}
 	}
 	for retries := 0; ; retries++ {
@@ -42,19 +37,26 @@ func (c *Client) Modify(ctx context.Context, fn func(doc Document) (Update, erro
 		if !errors.As(err, &e) || !errors.Is(e, ErrVersionConflict) || retries >= c.cfg.maxConflictRetries {
 			return acc, err
 		}
-		switch {
-		case e.Current != nil:
+		if e.Current != nil {
 			doc = *e.Current
-		default:
-			d, gerr := c.Get(ctx)
-			switch {
-			case errNotFound(gerr):
-				doc = Document{}
-			case gerr != nil:
-				return nil, errors.Join(err, gerr)
-			default:
-				doc = *d
-			}
+			continue
+		}
+		var gerr error
+		if doc, gerr = c.getOrEmpty(ctx); gerr != nil {
+			return nil, errors.Join(err, gerr)
 		}
 	}
+}
+
+// getOrEmpty GETs the shadow's document; a shadow that does not exist is
+// the empty document, version 0.
+func (c *Client) getOrEmpty(ctx context.Context) (Document, error) {
+	d, err := c.Get(ctx)
+	switch {
+	case errNotFound(err):
+		return Document{}, nil
+	case err != nil:
+		return Document{}, err
+	}
+	return *d, nil
 }

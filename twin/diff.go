@@ -21,7 +21,7 @@ func diff(old, new map[string]any) map[string]any {
 	for k, nv := range new {
 		ov, ok := old[k]
 		if !ok {
-			out[k] = cloneValue(nv)
+			out[k] = twindoc.CloneValue(nv)
 			continue
 		}
 		om, oIsMap := ov.(map[string]any)
@@ -33,13 +33,8 @@ func diff(old, new map[string]any) map[string]any {
 			continue
 		}
 		if !reflect.DeepEqual(ov, nv) {
-			out[k] = cloneValue(nv)
+			out[k] = twindoc.CloneValue(nv)
 		}
 	}
 	return out
-}
-
-// cloneValue deep-copies one JSON value.
-func cloneValue(v any) any {
-	return twindoc.Clone(map[string]any{"": v})[""]
 }

@@ -1,8 +1,6 @@
 package twin
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 
 	"github.com/tether-iot/tether/internal/twindoc"
@@ -16,12 +14,8 @@ func (c *Client) prepareReported(patch map[string]any) (map[string]any, []byte, 
 	if patch == nil {
 		return nil, nil, fmt.Errorf("%w: nil patch", ErrInvalidPatch)
 	}
-	b, err := json.Marshal(patch)
+	doc, err := twindoc.Normalize(patch)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrInvalidPatch, err)
-	}
-	doc, err := twindoc.DecodeObject(b)
-	if err != nil { // cannot happen for json.Marshal's output of a map
 		return nil, nil, fmt.Errorf("%w: %w", ErrInvalidPatch, err)
 	}
 	if c.cfg.mapKey != nil {
@@ -32,13 +26,11 @@ func (c *Client) prepareReported(patch map[string]any) (map[string]any, []byte, 
 	if err := twindoc.Validate(doc); err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrInvalidPatch, err)
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(doc); err != nil {
+	b, err := twindoc.Encode(doc)
+	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrInvalidPatch, err)
 	}
-	return doc, bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return doc, b, nil
 }
 
 // checkMergedSize refuses a patch that would make the reported properties,

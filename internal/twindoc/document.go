@@ -44,7 +44,7 @@ func (p Properties) MarshalJSON() ([]byte, error) {
 	if p.Metadata != nil {
 		m[MetadataKey] = p.Metadata
 	}
-	return encode(m)
+	return Encode(m)
 }
 
 // Twin is the full twin a device reads with GET:
@@ -56,15 +56,15 @@ type Twin struct {
 
 // MarshalJSON encodes t as the payload of a GET response (the emulator side).
 func (t Twin) MarshalJSON() ([]byte, error) {
-	return encode(struct {
+	return Encode(struct {
 		Desired  Properties `json:"desired"`
 		Reported Properties `json:"reported"`
 	}{t.Desired, t.Reported})
 }
 
-// encode marshals v without escaping <, > and & (json.Marshal would), so the
+// Encode marshals v without escaping <, > and & (json.Marshal would), so the
 // bytes on the wire are what a person wrote.
-func encode(v any) ([]byte, error) {
+func Encode(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -94,6 +94,17 @@ func DecodeObject(payload []byte) (map[string]any, error) {
 		return nil, fmt.Errorf("%w: data after the object", ErrMalformedDocument)
 	}
 	return m, nil
+}
+
+// Normalize turns any map encoding/json can marshal into the form the rest
+// of this package works on: a tree decoded by DecodeObject, with exact
+// numbers (json.Number) and no value shared with m.
+func Normalize(m map[string]any) (map[string]any, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("twindoc: encode: %w", err)
+	}
+	return DecodeObject(b)
 }
 
 // ParseTwin parses the payload of a 200 response to GET. Both desired and

@@ -189,3 +189,34 @@ func BenchmarkParseDesiredPatch(b *testing.B) {
 		}
 	}
 }
+
+func TestEncodeDoesNotEscapeHTML(t *testing.T) {
+	b, err := Encode(map[string]any{"a": "<b>&</b>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(b), `{"a":"<b>&</b>"}`; got != want {
+		t.Fatalf("Encode = %s, want %s", got, want)
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	type point struct {
+		X int `json:"x"`
+	}
+	in := map[string]any{"n": 7, "f": 1.5, "p": point{X: 2}, "l": []int{1}, "gone": nil}
+	got, err := Normalize(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"n": json.Number("7"), "f": json.Number("1.5"),
+		"p": map[string]any{"x": json.Number("2")}, "l": []any{json.Number("1")}, "gone": nil,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Normalize = %#v, want %#v", got, want)
+	}
+	if _, err := Normalize(map[string]any{"c": make(chan int)}); err == nil {
+		t.Fatal("Normalize of an unencodable value: no error")
+	}
+}

@@ -202,7 +202,7 @@ func FuzzParseReportedPatch(f *testing.F) {
 		if Size(m) > MaxPropertiesSize {
 			t.Fatalf("accepted a patch of size %d", Size(m))
 		}
-		b, err := encode(m)
+		b, err := Encode(m)
 		if err != nil {
 			t.Fatal(err)
 		}

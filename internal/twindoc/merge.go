@@ -31,7 +31,7 @@ func mergeInto(dst, patch map[string]any) {
 			mergeInto(sub, pv)
 			dst[k] = sub
 		default:
-			dst[k] = cloneValue(pv)
+			dst[k] = CloneValue(pv)
 		}
 	}
 }
@@ -45,12 +45,14 @@ func Clone(doc map[string]any) map[string]any {
 	}
 	out := make(map[string]any, len(doc))
 	for k, v := range doc {
-		out[k] = cloneValue(v)
+		out[k] = CloneValue(v)
 	}
 	return out
 }
 
-func cloneValue(v any) any {
+// CloneValue returns a deep copy of one JSON value, as Clone does for each
+// member of a map.
+func CloneValue(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
 		return Clone(v)
@@ -60,7 +62,7 @@ func cloneValue(v any) any {
 		}
 		out := make([]any, len(v))
 		for i, e := range v {
-			out[i] = cloneValue(e)
+			out[i] = CloneValue(e)
 		}
 		return out
 	}

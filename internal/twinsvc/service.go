@@ -168,11 +168,7 @@ func normalize(patch map[string]any) (map[string]any, error) {
 	if patch == nil {
 		return nil, fmt.Errorf("%w: nil patch", ErrInvalidPatch)
 	}
-	b, err := json.Marshal(patch)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidPatch, err)
-	}
-	doc, err := twindoc.DecodeObject(b)
+	doc, err := twindoc.Normalize(patch)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidPatch, err)
 	}
