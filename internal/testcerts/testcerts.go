@@ -134,7 +134,7 @@ func (ca *CA) issue(tmpl *x509.Certificate) (tls.Certificate, error) {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
 }
 
-// CertPEM returns the leaf certificate of c PEM-encoded.
+// CertPEM returns the certificate chain of c (leaf first) PEM-encoded.
 func CertPEM(c tls.Certificate) []byte {
 	var out []byte
 	for _, der := range c.Certificate {

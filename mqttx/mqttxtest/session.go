@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/eclipse/paho.mqtt.golang/packets"
+
+	"github.com/tether-iot/tether/mqttx"
 )
 
 // session is a client's state that may outlive its connection. All fields are guarded by Broker.mu.
@@ -64,9 +66,9 @@ func (s *session) granted(topic string, match func(filter, topic string) bool) (
 	return qos, ok
 }
 
-// matches is matchTopic with the broker's WithoutParentMatch option applied.
+// matches is mqttx.MatchTopic with the broker's WithoutParentMatch option applied.
 func (b *Broker) matches(filter, topic string) bool {
-	if !matchTopic(filter, topic) {
+	if !mqttx.MatchTopic(filter, topic) {
 		return false
 	}
 	// "#" matched the parent level when the filter has more levels than the topic.

@@ -62,7 +62,9 @@ func TestValidTopicFilter(t *testing.T) {
 	}
 }
 
+// TestMatchTopic checks the broker's routing predicate (mqttx.MatchTopic, "a/#" matching "a").
 func TestMatchTopic(t *testing.T) {
+	b := &Broker{} // default configuration: MQTT 3.1.1 matching
 	tests := []struct {
 		filter, topic string
 		want          bool
@@ -77,7 +79,7 @@ func TestMatchTopic(t *testing.T) {
 		{"a/+", "a/b/c", false},
 		{"+/b", "a/b", true},
 		{"+/+", "/", true},
-		{"+", "", true},
+		{"+", "", false}, // not a topic name: never matches (mqttx.MatchTopic)
 		{"+", "a", true},
 		{"+", "/a", false},
 		{"a/#", "a", true}, // the parent level, MQTT 3.1.1 §4.7.1.2
@@ -102,8 +104,8 @@ func TestMatchTopic(t *testing.T) {
 		{"a/+", "a/$b", true},
 	}
 	for _, tt := range tests {
-		if got := matchTopic(tt.filter, tt.topic); got != tt.want {
-			t.Errorf("matchTopic(%q, %q) = %t, want %t", tt.filter, tt.topic, got, tt.want)
+		if got := b.matches(tt.filter, tt.topic); got != tt.want {
+			t.Errorf("MatchTopic(%q, %q) = %t, want %t", tt.filter, tt.topic, got, tt.want)
 		}
 	}
 }
@@ -115,20 +117,21 @@ func FuzzMatchTopic(f *testing.F) {
 	f.Add("#", "$SYS/x")
 	f.Add("a/#", "a")
 	f.Add("+/+", "/")
+	b := &Broker{}
 	f.Fuzz(func(t *testing.T, filter, topic string) {
 		if validTopicName(topic) {
-			if !matchTopic(topic, topic) {
+			if !b.matches(topic, topic) {
 				t.Fatalf("%q does not match itself", topic)
 			}
-			if got, want := matchTopic("#", topic), !strings.HasPrefix(topic, "$"); got != want {
-				t.Fatalf("matchTopic(#, %q) = %t", topic, got)
+			if got, want := b.matches("#", topic), !strings.HasPrefix(topic, "$"); got != want {
+				t.Fatalf("MatchTopic(#, %q) = %t", topic, got)
 			}
 		}
 		if !validTopicFilter(filter) || !validTopicName(topic) {
 			return
 		}
-		if got, want := matchTopic(filter, topic), referenceMatch(filter, topic); got != want {
-			t.Fatalf("matchTopic(%q, %q) = %t, reference %t", filter, topic, got, want)
+		if got, want := b.matches(filter, topic), referenceMatch(filter, topic); got != want {
+			t.Fatalf("MatchTopic(%q, %q) = %t, reference %t", filter, topic, got, want)
 		}
 	})
 }
