@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/tether-iot/tether/command"
 	"github.com/tether-iot/tether/examples/internal/awscli"
 	"github.com/tether-iot/tether/examples/internal/cli"
 	"github.com/tether-iot/tether/examples/internal/firmware"
@@ -79,24 +78,14 @@ func runDevice(ctx context.Context, cfg config, con *cli.Console) (err error) {
 	})
 
 	// Commands first, so that the device answers once its state says it
-	// is up. With -state-dir the completed transactions are kept on
-	// disk: a reboot command redelivered after the reboot (AWS replays
-	// QoS 1 messages of a persistent session; applications retry) is
-	// answered from there instead of rebooting again.
-	var opts []command.Option
-	if cfg.stateDir != "" {
-		store, err := command.OpenFileStore(filepath.Join(cfg.stateDir, "commands"))
-		if err != nil {
-			return &cli.SettingError{Setting: setStateDir, Reason: err.Error(), Err: err}
-		}
-		closers = append(closers, func(context.Context) error { return store.Close() })
-		opts = append(opts, command.WithDedupStore(store))
-	}
-	dev, err := command.NewDevice(ctx, tr, fw.Router(), opts...)
+	// is up. AWS replays QoS 1 messages of a persistent session and
+	// applications retry: with -state-dir a reboot redelivered after the
+	// reboot is answered from disk instead of rebooting again.
+	stopCommands, err := firmware.ServeCommands(ctx, tr, fw.Router(), cfg.stateDir, setStateDir)
 	if err != nil {
 		return err
 	}
-	closers = append(closers, dev.Shutdown) // answers the commands in progress first
+	closers = append(closers, stopCommands) // answers the commands in progress first
 
 	// The Device Shadow: report the state first, then apply the desired
 	// state. OnDelta also hands over what changed while the device was

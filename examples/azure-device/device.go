@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/tether-iot/tether/command"
 	"github.com/tether-iot/tether/examples/internal/cli"
 	"github.com/tether-iot/tether/examples/internal/firmware"
 	"github.com/tether-iot/tether/transport"
@@ -133,23 +132,14 @@ func runDevice(ctx context.Context, cfg config, roots *x509.CertPool, con *cli.C
 	})
 
 	// Direct methods first, so that the device answers once its twin says
-	// it is up. IoT Hub never retries a method, but applications do after
-	// a timeout: a method whose payload is a command envelope with a "tid"
-	// runs once, and with -state-dir that memory survives the reboot.
-	var opts []command.Option
-	if cfg.stateDir != "" {
-		store, err := command.OpenFileStore(filepath.Join(cfg.stateDir, "commands"))
-		if err != nil {
-			return &cli.SettingError{Setting: setStateDir, Reason: err.Error(), Err: err}
-		}
-		closers = append(closers, func(context.Context) error { return store.Close() })
-		opts = append(opts, command.WithDedupStore(store))
-	}
-	dev, err := command.NewDevice(ctx, tr, fw.Router(), opts...)
+	// it is up. IoT Hub never retries a method, but applications do: a
+	// method whose payload is a command envelope with a "tid" runs once,
+	// and with -state-dir that memory survives the reboot.
+	stopCommands, err := firmware.ServeCommands(ctx, tr, fw.Router(), cfg.stateDir, setStateDir)
 	if err != nil {
 		return err
 	}
-	closers = append(closers, dev.Shutdown) // answers the methods in progress first
+	closers = append(closers, stopCommands) // answers the methods in progress first
 
 	// The device twin: report the state, then apply the desired
 	// properties. The handler first gets all of them, then each patch;

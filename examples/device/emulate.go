@@ -48,9 +48,9 @@ func emulate(ctx context.Context, cfg config, out io.Writer) error {
 	var err error
 	switch cfg.cloud {
 	case "aws":
-		cloud, err = emulateAWS(ctx, cfg.thing)
+		cloud, err = emulateAWS(ctx, cfg.conn.Thing)
 	case "azure":
-		cloud, err = emulateAzure(cfg.thing)
+		cloud, err = emulateAzure(cfg.conn.Thing)
 	default:
 		err = fmt.Errorf("unknown cloud %q", cfg.cloud)
 	}

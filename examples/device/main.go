@@ -28,6 +28,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/tether-iot/tether/examples/internal/stateconn"
 )
 
 // Defaults of the flags.
@@ -45,10 +47,7 @@ type config struct {
 	interval time.Duration
 	duration time.Duration // 0: until interrupted
 
-	// AWS IoT Core.
-	endpoint, thing, certFile, keyFile, caFile string
-	// Azure IoT Hub.
-	connectionString string
+	conn stateconn.Settings
 }
 
 func main() {
@@ -64,10 +63,6 @@ func main() {
 	}
 }
 
-// connectionStringEnv names the environment variable holding the Azure
-// device connection string.
-const connectionStringEnv = "TETHER_AZURE_CONNECTION_STRING"
-
 func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs := flag.NewFlagSet("device", flag.ContinueOnError)
 	fs.SetOutput(errOut)
@@ -76,21 +71,11 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.BoolVar(&cfg.emulate, "emulate", false, "run against the in-process emulator of the cloud and play the cloud's side")
 	fs.DurationVar(&cfg.interval, "interval", DefaultInterval, "telemetry interval until the desired state sets one")
 	fs.DurationVar(&cfg.duration, "duration", 0, "stop after this long (0: run until interrupted)")
-	fs.StringVar(&cfg.endpoint, "endpoint", "", "AWS IoT Core data endpoint (aws)")
-	fs.StringVar(&cfg.thing, "thing", DefaultThing, "thing name (aws)")
-	fs.StringVar(&cfg.certFile, "cert", "", "PEM file of the device certificate (aws)")
-	fs.StringVar(&cfg.keyFile, "key", "", "PEM file of the device key (aws)")
-	fs.StringVar(&cfg.caFile, "ca", "", "PEM file of the server's root CA (default: system roots)")
-	// The environment is read after parsing, not used as the flag's
-	// default: -help prints defaults, and this one holds the device key.
-	fs.StringVar(&cfg.connectionString, "connection-string", "",
-		"device connection string (azure; default $"+connectionStringEnv+")")
+	cfg.conn.RegisterFlags(fs, DefaultThing)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
-	if cfg.connectionString == "" {
-		cfg.connectionString = os.Getenv(connectionStringEnv)
-	}
+	cfg.conn.ReadEnv()
 	if err := cfg.check(); err != nil {
 		fmt.Fprintln(errOut, "device:", err)
 		fs.Usage()
@@ -107,12 +92,8 @@ func (c config) check() error {
 		return errors.New("-interval must be positive")
 	case c.emulate:
 		return nil
-	case c.cloud == "aws" && (c.endpoint == "" || c.certFile == "" || c.keyFile == ""):
-		return errors.New("-cloud aws needs -endpoint, -cert and -key (or -emulate)")
-	case c.cloud == "azure" && c.connectionString == "":
-		return errors.New("-cloud azure needs -connection-string (or -emulate)")
 	}
-	return nil
+	return c.conn.Check(c.cloud)
 }
 
 // run runs the device until ctx ends or cfg.duration passes; with

@@ -7,13 +7,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tether-iot/tether/examples/internal/stateconn"
 )
 
 func TestEmulate(t *testing.T) {
 	for _, cloud := range []string{"aws", "azure"} {
 		t.Run(cloud, func(t *testing.T) {
 			var out bytes.Buffer
-			cfg := config{cloud: cloud, emulate: true, interval: time.Second, thing: DefaultThing}
+			cfg := config{cloud: cloud, emulate: true, interval: time.Second, conn: stateconn.Settings{Thing: DefaultThing}}
 			if err := run(context.Background(), cfg, &out); err != nil {
 				t.Fatalf("run: %v\noutput:\n%s", err, out.String())
 			}
@@ -83,7 +85,7 @@ func TestNumber(t *testing.T) {
 // from the environment, while the environment still configures the device.
 func TestHelpHidesConnectionString(t *testing.T) {
 	const secret = "HostName=h;DeviceId=d;SharedAccessKey=c2VjcmV0LWtleQ=="
-	t.Setenv(connectionStringEnv, secret)
+	t.Setenv(stateconn.ConnectionStringEnv, secret)
 	var help bytes.Buffer
 	if _, err := parseFlags([]string{"-help"}, &help); err == nil {
 		t.Fatal("-help: want flag.ErrHelp")
@@ -95,7 +97,7 @@ func TestHelpHidesConnectionString(t *testing.T) {
 	if err != nil {
 		t.Fatalf("connection string from the environment: %v", err)
 	}
-	if cfg.connectionString != secret {
-		t.Fatalf("connection string = %q, want the environment's", cfg.connectionString)
+	if cfg.conn.ConnectionString != secret {
+		t.Fatalf("connection string = %q, want the environment's", cfg.conn.ConnectionString)
 	}
 }

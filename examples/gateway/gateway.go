@@ -130,23 +130,19 @@ func (g *gateway) runLeaf(ctx context.Context, name string, tr *transport.Conn) 
 		Logf:     logf,
 		OnReboot: func() { logf("(the leaf behind the gateway restarts; its connection stays up)") },
 	})
-	opts := []command.Option{command.WithMaxConcurrent(g.cfg.deviceCommands), command.WithGroups(g.cfg.group)}
+	leafDir := ""
 	if g.cfg.stateDir != "" {
-		store, err := command.OpenFileStore(filepath.Join(g.cfg.stateDir, name, "commands"))
-		if err != nil {
-			return &cli.SettingError{Setting: setStateDir, Reason: err.Error(), Err: err}
-		}
-		defer store.Close()
-		opts = append(opts, command.WithDedupStore(store))
+		leafDir = filepath.Join(g.cfg.stateDir, name)
 	}
-	dev, err := command.NewDevice(ctx, tr, g.pool.Wrap(fw.Router()), opts...)
+	stopCommands, err := firmware.ServeCommands(ctx, tr, g.pool.Wrap(fw.Router()), leafDir, setStateDir,
+		command.WithMaxConcurrent(g.cfg.deviceCommands), command.WithGroups(g.cfg.group))
 	if err != nil {
 		return err
 	}
 	err = fw.RunTelemetry(ctx, tr)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	return errors.Join(err, dev.Shutdown(sctx))
+	return errors.Join(err, stopCommands(sctx))
 }
 
 // waitTurn waits a random delay of up to -connect-jitter, then for a

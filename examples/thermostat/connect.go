@@ -8,5 +8,5 @@ import (
 
 // connect connects to cfg's cloud as the flags say.
 func connect(ctx context.Context, cfg config) (*stateconn.Device, error) {
-	return stateconn.Connect(ctx, cfg.cloud, cfg.endpoint, cfg.thing, cfg.certFile, cfg.keyFile, cfg.caFile, cfg.connectionString)
+	return cfg.conn.Connect(ctx, cfg.cloud)
 }

@@ -131,7 +131,7 @@ func emulate(ctx context.Context, cfg config, out io.Writer) error {
 		if cfg.cloud != "" && cfg.cloud != name {
 			continue
 		}
-		cloud, err := starts[name](ctx, cfg.thing)
+		cloud, err := starts[name](ctx, cfg.conn.Thing)
 		if err != nil {
 			return fmt.Errorf("%s emulator: %w", name, err)
 		}

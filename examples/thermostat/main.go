@@ -33,6 +33,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tether-iot/tether/examples/internal/stateconn"
 	"github.com/tether-iot/tether/examples/thermostat/firmware"
 )
 
@@ -43,9 +44,6 @@ const (
 	emulateTimeout = 30 * time.Second
 	// shutdownTimeout bounds closing the connection.
 	shutdownTimeout = 5 * time.Second
-	// connectionStringEnv holds the Azure connection string when
-	// -connection-string is not given.
-	connectionStringEnv = "TETHER_AZURE_CONNECTION_STRING"
 )
 
 // config is what the flags select.
@@ -54,10 +52,7 @@ type config struct {
 	emulate bool
 	tick    time.Duration
 
-	// AWS IoT Core.
-	endpoint, thing, certFile, keyFile, caFile string
-	// Azure IoT Hub.
-	connectionString string
+	conn stateconn.Settings
 }
 
 func main() {
@@ -80,21 +75,11 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.StringVar(&cfg.cloud, "cloud", "", "cloud to connect to: aws or azure (with -emulate: default both)")
 	fs.BoolVar(&cfg.emulate, "emulate", false, "run on the in-process emulators and play the cloud's side")
 	fs.DurationVar(&cfg.tick, "tick", firmware.DefaultTick, "how often the simulated temperature moves")
-	fs.StringVar(&cfg.endpoint, "endpoint", "", "AWS IoT Core data endpoint (aws)")
-	fs.StringVar(&cfg.thing, "thing", DefaultThing, "thing name (aws)")
-	fs.StringVar(&cfg.certFile, "cert", "", "PEM file of the device certificate (aws)")
-	fs.StringVar(&cfg.keyFile, "key", "", "PEM file of the device key (aws)")
-	fs.StringVar(&cfg.caFile, "ca", "", "PEM file of the server's root CA (default: system roots)")
-	// Not a flag default: usage messages print defaults, and this one
-	// holds a key.
-	fs.StringVar(&cfg.connectionString, "connection-string", "",
-		"device connection string (azure; default $"+connectionStringEnv+")")
+	cfg.conn.RegisterFlags(fs, DefaultThing)
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
-	if cfg.connectionString == "" {
-		cfg.connectionString = os.Getenv(connectionStringEnv)
-	}
+	cfg.conn.ReadEnv()
 	if err := cfg.check(); err != nil {
 		fmt.Fprintln(errOut, "thermostat:", err)
 		fs.Usage()
@@ -111,12 +96,8 @@ func (c config) check() error {
 		return nil
 	case c.cloud != "aws" && c.cloud != "azure":
 		return errors.New("-cloud must be aws or azure")
-	case c.cloud == "aws" && (c.endpoint == "" || c.thing == "" || c.certFile == "" || c.keyFile == ""):
-		return errors.New("-cloud aws needs -endpoint, -thing, -cert and -key (or -emulate)")
-	case c.cloud == "azure" && c.connectionString == "":
-		return errors.New("-cloud azure needs -connection-string (or -emulate)")
 	}
-	return nil
+	return c.conn.Check(c.cloud)
 }
 
 // run runs the thermostat on cfg's cloud until ctx ends; with cfg.emulate

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tether-iot/tether/examples/internal/stateconn"
 	"github.com/tether-iot/tether/examples/thermostat/firmware"
 	"github.com/tether-iot/tether/internal/leakcheck"
 	"github.com/tether-iot/tether/shadow"
@@ -132,7 +133,7 @@ func TestEmulate(t *testing.T) {
 }
 
 func TestParseFlags(t *testing.T) {
-	t.Setenv(connectionStringEnv, "")
+	t.Setenv(stateconn.ConnectionStringEnv, "")
 	tests := []struct {
 		args []string
 		ok   bool
@@ -159,9 +160,9 @@ func TestParseFlags(t *testing.T) {
 // the usage message.
 func TestConnectionStringFromTheEnvironment(t *testing.T) {
 	const secret = "HostName=h;DeviceId=d;SharedAccessKey=c2VjcmV0"
-	t.Setenv(connectionStringEnv, secret)
+	t.Setenv(stateconn.ConnectionStringEnv, secret)
 	cfg, err := parseFlags([]string{"-cloud", "azure"}, io.Discard)
-	if err != nil || cfg.connectionString != secret {
+	if err != nil || cfg.conn.ConnectionString != secret {
 		t.Fatalf("parseFlags = %+v, %v", cfg, err)
 	}
 	var usage bytes.Buffer

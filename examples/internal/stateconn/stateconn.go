@@ -65,27 +65,6 @@ func Azure(ctx context.Context, c azureiot.Config) (*Device, error) {
 	}}, nil
 }
 
-// Connect connects to "aws" or "azure" from the examples' common flags:
-// an endpoint, thing, certificate and key for AWS, a connection string for
-// Azure, and an optional CA file for either.
-func Connect(ctx context.Context, cloud, endpoint, thing, certFile, keyFile, caFile, connectionString string) (*Device, error) {
-	switch cloud {
-	case "aws":
-		return AWS(ctx, awsiot.Config{Endpoint: endpoint, ThingName: thing, CertFile: certFile, KeyFile: keyFile, CAFile: caFile})
-	case "azure":
-		c := azureiot.Config{ConnectionString: connectionString}
-		if caFile != "" {
-			pool, err := loadCA(caFile)
-			if err != nil {
-				return nil, err
-			}
-			c.RootCAs = pool
-		}
-		return Azure(ctx, c)
-	}
-	return nil, fmt.Errorf("unknown cloud %q", cloud)
-}
-
 func loadCA(path string) (*x509.CertPool, error) {
 	pem, err := os.ReadFile(path)
 	if err != nil {
