@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,6 +76,11 @@ type Conn struct {
 	pacing     outbox.Pace     // msgLimit and byteLimit, shared with direct publishes
 	userOnDrop func(outbox.Record, error)
 	acks       ackWaiters
+	// checkedFrom is the Seq of the first record this Conn put (0 until
+	// then): records from it on passed prepare. Older ones were read back
+	// from a durable outbox, put by an earlier process under possibly other
+	// limits, and sendRecord checks them again.
+	checkedFrom atomic.Uint64
 
 	// The outbox's sender: a goroutine that drains the outbox while
 	// connected and something is queued (outbox_conn.go).
@@ -91,7 +97,7 @@ type Conn struct {
 	routes map[string]*route // by cloud filter
 
 	watchMu  sync.Mutex
-	watchers map[int]func(Event) // nil until the first Watch
+	watchers []watcher // in Watch order; copy on write, so onEvent reads it unlocked
 	nextID   int
 
 	renewMu     sync.Mutex
@@ -111,6 +117,12 @@ type route struct {
 type canonicalRoute struct {
 	filter string
 	h      Handler
+}
+
+// watcher is a function registered with Watch.
+type watcher struct {
+	id int
+	fn func(Event)
 }
 
 var _ Transport = (*Conn)(nil)
@@ -263,10 +275,6 @@ func (c *Conn) prepare(msg Message) (string, error) {
 // replaying their stale requests or responses would be wrong. Without a
 // connection it fails with mqttx.ErrNotConnected.
 func (c *Conn) PublishRaw(ctx context.Context, topic string, payload []byte, qos byte) error {
-	return c.publish(ctx, topic, payload, qos)
-}
-
-func (c *Conn) publish(ctx context.Context, topic string, payload []byte, qos byte) error {
 	if err := c.dialect.CheckPublish(topic, payload, qos); err != nil {
 		return err
 	}
@@ -351,7 +359,10 @@ func (c *Conn) Handle(ctx context.Context, filter string, h Handler) error {
 	if err != nil {
 		return err
 	}
-	return c.subscribe(ctx, cloudFilter, func(r *route) error {
+	if err := c.dialect.CheckSubscribe(cloudFilter, SubscribeQoS); err != nil {
+		return err
+	}
+	return c.subscribe(ctx, cloudFilter, SubscribeQoS, func(r *route) error {
 		if r.raw != nil {
 			return fmt.Errorf("transport: cloud filter %q is already subscribed raw", cloudFilter)
 		}
@@ -381,7 +392,7 @@ func (c *Conn) SubscribeRaw(ctx context.Context, filter string, qos byte, h Hand
 	if err := c.dialect.CheckSubscribe(filter, qos); err != nil {
 		return err
 	}
-	return c.subscribeQoS(ctx, filter, qos, func(r *route) error {
+	return c.subscribe(ctx, filter, qos, func(r *route) error {
 		if len(r.canonical) > 0 {
 			return fmt.Errorf("transport: cloud filter %q already carries canonical messages", filter)
 		}
@@ -390,16 +401,9 @@ func (c *Conn) SubscribeRaw(ctx context.Context, filter string, qos byte, h Hand
 	})
 }
 
-func (c *Conn) subscribe(ctx context.Context, cloudFilter string, add func(*route) error) error {
-	if err := c.dialect.CheckSubscribe(cloudFilter, SubscribeQoS); err != nil {
-		return err
-	}
-	return c.subscribeQoS(ctx, cloudFilter, SubscribeQoS, add)
-}
-
-// subscribeQoS adds a route on cloudFilter, subscribing it first when it is
-// new. The route table changes only once the broker has granted the filter.
-func (c *Conn) subscribeQoS(ctx context.Context, cloudFilter string, qos byte, add func(*route) error) error {
+// subscribe adds a route on a checked cloudFilter, subscribing it when it
+// is new; a new route is removed again if the subscription fails.
+func (c *Conn) subscribe(ctx context.Context, cloudFilter string, qos byte, add func(*route) error) error {
 	c.subMu.Lock()
 	defer c.subMu.Unlock()
 
@@ -492,18 +496,14 @@ func (c *Conn) Watch(fn func(Event)) (stop func()) {
 	c.watchMu.Lock()
 	id := c.nextID
 	c.nextID++
-	if c.watchers == nil {
-		c.watchers = make(map[int]func(Event))
-	}
-	c.watchers[id] = fn
+	c.watchers = append(slices.Clip(c.watchers), watcher{id: id, fn: fn})
 	c.watchMu.Unlock()
-	var once sync.Once
 	return func() {
-		once.Do(func() {
-			c.watchMu.Lock()
-			delete(c.watchers, id)
-			c.watchMu.Unlock()
-		})
+		c.watchMu.Lock()
+		defer c.watchMu.Unlock()
+		if i := slices.IndexFunc(c.watchers, func(w watcher) bool { return w.id == id }); i >= 0 {
+			c.watchers = slices.Delete(slices.Clone(c.watchers), i, i+1)
+		}
 	}
 }
 
@@ -518,15 +518,10 @@ func (c *Conn) onEvent(ev Event) {
 		c.dropRoute(ev.Filter)
 	}
 	c.watchMu.Lock()
-	fns := make([]func(Event), 0, len(c.watchers))
-	for i := 0; i < c.nextID; i++ {
-		if fn, ok := c.watchers[i]; ok {
-			fns = append(fns, fn)
-		}
-	}
+	watchers := c.watchers
 	c.watchMu.Unlock()
-	for _, fn := range fns {
-		fn(ev)
+	for _, w := range watchers {
+		w.fn(ev)
 	}
 }
 

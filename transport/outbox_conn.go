@@ -137,10 +137,11 @@ func (c *Conn) Enqueue(msg Message) error {
 	if err != nil {
 		return putError(err)
 	}
-	if _, err = ob.Put(outbox.Record{Topic: topic, Payload: msg.Payload, QoS: msg.QoS}); err != nil {
+	seq, err := ob.Put(outbox.Record{Topic: topic, Payload: msg.Payload, QoS: msg.QoS})
+	if err != nil {
 		return putError(err)
 	}
-	c.kick()
+	c.putDone(seq)
 	return nil
 }
 
@@ -170,7 +171,7 @@ func (c *Conn) sendQueued(ctx context.Context, topic string, msg Message) error 
 	if err != nil {
 		return putError(err)
 	}
-	c.kick()
+	c.putDone(seq)
 	select {
 	case err := <-done:
 		return err
@@ -180,6 +181,17 @@ func (c *Conn) sendQueued(ctx context.Context, topic string, msg Message) error 
 		}
 		return fmt.Errorf("%w: %w", ErrQueued, ctx.Err())
 	}
+}
+
+// putDone follows a successful Put of a record that passed prepare: it
+// notes the first such Seq (see checkedFrom) and wakes the sender. Of
+// concurrent first Puts the later Seq may win, which only means one more
+// record checked again.
+func (c *Conn) putDone(seq uint64) {
+	if c.checkedFrom.Load() == 0 {
+		c.checkedFrom.CompareAndSwap(0, seq)
+	}
+	c.kick()
 }
 
 // putError describes a failed outbox.Put.
@@ -198,10 +210,13 @@ func putError(err error) error {
 // sendRecord is the outbox's SendFunc: it publishes one record and
 // returns once the broker acknowledged it.
 func (c *Conn) sendRecord(ctx context.Context, rec outbox.Record) error {
-	// Checked again: a durable outbox may hold records put by an earlier
-	// process under other limits. What fails the checks never will pass.
-	if err := c.dialect.CheckPublish(rec.Topic, rec.Payload, rec.QoS); err != nil {
-		return outbox.Permanent(err)
+	// A record read back from a durable outbox was put by an earlier
+	// process, perhaps under other limits: checked again. What fails the
+	// checks never will pass. Records this Conn put passed prepare.
+	if from := c.checkedFrom.Load(); from == 0 || rec.Seq < from {
+		if err := c.dialect.CheckPublish(rec.Topic, rec.Payload, rec.QoS); err != nil {
+			return outbox.Permanent(err)
+		}
 	}
 	if err := c.client.Publish(ctx, rec.Topic, rec.Payload, rec.QoS, rec.Retain); err != nil {
 		if errors.Is(err, mqttx.ErrInvalidTopic) || errors.Is(err, mqttx.ErrInvalidQoS) {

@@ -216,6 +216,41 @@ func TestStoredRecordBreakingLimitIsDeadLettered(t *testing.T) {
 	}
 }
 
+// Records this process put are not checked again before sending, but a
+// stored record still is, even behind them in Seq order.
+func TestStoredRecordCheckedAfterNewPuts(t *testing.T) {
+	b := mqttxtest.NewBroker(t)
+	cfg := plainConfig(b)
+	cfg.Outbox.Dir = t.TempDir()
+	first, err := mqtt.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Enqueue(transport.Message{Topic: "events", Payload: []byte("0123456789abcdef"), QoS: 1}); err != nil {
+		t.Fatal(err)
+	}
+	closeConn(t, first)
+
+	dead := &dropLog{}
+	cfg.MaxPayload = 10
+	cfg.Outbox.OnDeadLetter = dead.onDrop
+	cfg.Outbox.OnDrop = func(outbox.Record, error) {}
+	c := newPlain(t, cfg)
+	for _, p := range []string{"new1", "new2"} {
+		if err := c.Enqueue(transport.Message{Topic: "events", Payload: []byte(p), QoS: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	connect(t, c)
+	waitQueued(t, c, 0)
+	if got := payloads(b.Received(testDevice)); fmt.Sprint(got) != "[new1 new2]" {
+		t.Errorf("broker received %q, want [new1 new2]", got)
+	}
+	if got := dead.reasons(); len(got) != 1 || !errors.Is(got[0], transport.ErrPayloadTooLarge) {
+		t.Errorf("OnDeadLetter saw %v, want one ErrPayloadTooLarge", got)
+	}
+}
+
 func TestTransportErrorsArePermanent(t *testing.T) {
 	for _, err := range []error{
 		&transport.LimitError{Kind: transport.ErrPayloadTooLarge},

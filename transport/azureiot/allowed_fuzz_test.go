@@ -1,17 +1,20 @@
 package azureiot_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/tether-iot/tether/mqttx"
+	"github.com/tether-iot/tether/transport"
 	"github.com/tether-iot/tether/transport/azureiot"
 )
 
 // CanPublish is the hub's (and the emulator's) parser of the topics a
 // device publishes to: whatever it accepts is a valid MQTT topic name under
 // one of the documented prefixes, with a $rid where a request needs one,
-// and stops being accepted once a wildcard or NUL is added.
+// and stops being accepted once a wildcard or NUL is added. The Dialect's
+// CheckPublish, which checks device-to-cloud topics itself, agrees with it.
 func FuzzCanPublish(f *testing.F) {
 	f.Add("devices/d1/messages/events/a=1&%24.ct=application%2Fjson", false)
 	f.Add("devices/d1/modules/m1/messages/events/", true)
@@ -24,7 +27,15 @@ func FuzzCanPublish(f *testing.F) {
 		if module {
 			moduleID, prefix = "m1", "devices/d1/modules/m1/messages/events/"
 		}
-		if !azureiot.CanPublish("d1", moduleID, topic) {
+		allowed := azureiot.CanPublish("d1", moduleID, topic)
+		d, err := azureiot.NewDialect("d1", moduleID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.CheckPublish(topic, nil, 1); allowed != (err == nil || errors.Is(err, transport.ErrPayloadTooLarge)) {
+			t.Fatalf("CanPublish(%q) = %v, but CheckPublish = %v", topic, allowed, err)
+		}
+		if !allowed {
 			return
 		}
 		if err := mqttx.ValidateTopicName(topic); err != nil {

@@ -16,9 +16,10 @@ const MaxQoS byte = 1
 // hub would answer by closing the connection. It is pure (no I/O) and safe
 // for concurrent use.
 type Dialect struct {
-	deviceID string
-	moduleID string
-	clientID string
+	deviceID  string
+	moduleID  string
+	clientID  string
+	d2cPrefix string // devices/{d}/[modules/{m}/]messages/events/
 }
 
 var _ transport.Dialect = (*Dialect)(nil)
@@ -34,7 +35,11 @@ func NewDialect(deviceID, moduleID string) (*Dialect, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Dialect{deviceID: deviceID, moduleID: moduleID, clientID: clientID}, nil
+	prefix, err := d2cPrefix(deviceID, moduleID)
+	if err != nil {
+		return nil, err
+	}
+	return &Dialect{deviceID: deviceID, moduleID: moduleID, clientID: clientID, d2cPrefix: prefix}, nil
 }
 
 // Info describes the identity.
@@ -109,24 +114,29 @@ func (d *Dialect) CheckPublish(topic string, payload []byte, qos byte) error {
 		return &transport.LimitError{Kind: ErrQoSNotSupported, Cloud: transport.CloudAzure,
 			Limit: "publish QoS", Value: int(qos), Max: int(MaxQoS)}
 	}
-	if !CanPublish(d.deviceID, d.moduleID, topic) {
-		return d.notAllowed(fmt.Sprintf("IoT Hub does not accept a publish to %q from %s", topic, identityName(d.deviceID, d.moduleID)))
-	}
-	prefix, err := d2cPrefix(d.deviceID, d.moduleID)
-	if err != nil {
-		return err
-	}
-	if bag, ok := strings.CutPrefix(topic, prefix); ok {
+	// A device-to-cloud topic is checked here, as CanPublish would, so
+	// that its property bag is parsed once, for the rules and the size
+	// (this runs on every Send). Any other topic is CanPublish's.
+	bag, d2c := strings.CutPrefix(topic, d.d2cPrefix)
+	if d2c && d.d2cPrefix != "" {
 		props, err := ParsePropertyBag(bag)
-		if err != nil { // CanPublish parsed it already
-			return err
+		if err != nil || !validTopicName(topic) {
+			return d.publishNotAllowed(topic)
 		}
 		if n := MessageSize(payload, props); n > MaxD2CMessageSize {
 			return &transport.LimitError{Kind: ErrPayloadTooLarge, Cloud: transport.CloudAzure,
 				Limit: "device-to-cloud message size (body and properties)", Value: n, Max: MaxD2CMessageSize}
 		}
+		return nil
+	}
+	if !CanPublish(d.deviceID, d.moduleID, topic) {
+		return d.publishNotAllowed(topic)
 	}
 	return nil
+}
+
+func (d *Dialect) publishNotAllowed(topic string) error {
+	return d.notAllowed(fmt.Sprintf("IoT Hub does not accept a publish to %q from %s", topic, identityName(d.deviceID, d.moduleID)))
 }
 
 // CheckSubscribe checks a SUBSCRIBE against IoT Hub's rules: QoS 0 or 1 and
