@@ -83,14 +83,16 @@ type Conn struct {
 	checkedFrom atomic.Uint64
 
 	// The outbox's sender: a goroutine that drains the outbox while
-	// connected and something is queued (outbox_conn.go).
+	// connected and something is queued, or a Send that publishes its own
+	// record while the outbox was idle (outbox_conn.go).
 	runMu     sync.Mutex
 	online    bool               // from EventConnected to EventConnectionLost
-	runActive bool               // the sender goroutine runs
+	runActive bool               // the sender goroutine runs, or a Send sends
 	runKicked bool               // records were put since it last looked
-	runCancel context.CancelFunc // cancels its Drain when the connection is lost
+	runCtx    context.Context    // the sending's context for this connection
+	runCancel context.CancelFunc // cancels runCtx when the connection is lost
 	runClosed bool               // Close: no more sending
-	runWG     sync.WaitGroup     // the sender goroutine
+	runWG     sync.WaitGroup     // the sender goroutine and Sends sending
 
 	subMu  sync.Mutex // serializes subscription changes (they wait on the network)
 	mu     sync.Mutex

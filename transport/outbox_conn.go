@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/tether-iot/tether/mqttx"
 	"github.com/tether-iot/tether/transport/outbox"
 )
@@ -171,7 +173,9 @@ func (c *Conn) sendQueued(ctx context.Context, topic string, msg Message) error 
 	if err != nil {
 		return putError(err)
 	}
-	c.putDone(seq)
+	if !c.sendInline(ctx, ob, seq, topic, msg.Payload) {
+		c.putDone(seq)
+	}
 	select {
 	case err := <-done:
 		return err
@@ -188,10 +192,15 @@ func (c *Conn) sendQueued(ctx context.Context, topic string, msg Message) error 
 // concurrent first Puts the later Seq may win, which only means one more
 // record checked again.
 func (c *Conn) putDone(seq uint64) {
+	c.noteChecked(seq)
+	c.kick()
+}
+
+// noteChecked notes seq as put after passing prepare (see checkedFrom).
+func (c *Conn) noteChecked(seq uint64) {
 	if c.checkedFrom.Load() == 0 {
 		c.checkedFrom.CompareAndSwap(0, seq)
 	}
-	c.kick()
 }
 
 // putError describes a failed outbox.Put.
@@ -218,14 +227,110 @@ func (c *Conn) sendRecord(ctx context.Context, rec outbox.Record) error {
 			return outbox.Permanent(err)
 		}
 	}
-	if err := c.client.Publish(ctx, rec.Topic, rec.Payload, rec.QoS, rec.Retain); err != nil {
+	err := c.client.Publish(ctx, rec.Topic, rec.Payload, rec.QoS, rec.Retain)
+	return c.sent(rec.Seq, err)
+}
+
+// sent classifies the outcome of publishing record seq for the outbox and
+// tells the Send waiting for it about a success.
+func (c *Conn) sent(seq uint64, err error) error {
+	if err != nil {
 		if errors.Is(err, mqttx.ErrInvalidTopic) || errors.Is(err, mqttx.ErrInvalidQoS) {
 			return outbox.Permanent(err)
 		}
 		return err
 	}
-	c.acks.resolve(rec.Seq, nil)
+	c.acks.resolve(seq, nil)
 	return nil
+}
+
+// sendInline publishes the record seq, just put by a Send, from the
+// Send's own goroutine when nothing else is sending and the rate limits
+// allow it at once: the common case of a connected device sending one
+// message at a time then costs no hand-off to the sender goroutine. It
+// reports false if it did not take the record, which the sender then
+// sends. If ctx ends before the acknowledgement, a goroutine takes over
+// the wait, so that the record is neither abandoned nor sent twice at
+// once; the Send returns ErrQueued as usual.
+func (c *Conn) sendInline(ctx context.Context, ob *outbox.Outbox, seq uint64, topic string, payload []byte) bool {
+	c.runMu.Lock()
+	if !c.online || c.runClosed || c.runActive || !c.paceNow(int64(len(topic)+len(payload))) {
+		c.runMu.Unlock()
+		return false
+	}
+	claim, ok := ob.Claim(seq)
+	if !ok {
+		c.runMu.Unlock()
+		return false
+	}
+	c.noteChecked(seq)
+	c.runActive = true
+	c.runWG.Add(1)
+	if c.runCancel == nil {
+		c.runCtx, c.runCancel = context.WithCancel(context.Background())
+	}
+	runCtx := c.runCtx
+	c.runMu.Unlock()
+
+	rec := claim.Record()
+	pub, err := c.client.PublishAsync(runCtx, rec.Topic, rec.Payload, rec.QoS, rec.Retain)
+	if err != nil {
+		c.endInline(ob, claim, c.sent(seq, err))
+		return true
+	}
+	select {
+	case <-pub.Done():
+	case <-runCtx.Done():
+	case <-ctx.Done():
+		go func() {
+			select {
+			case <-pub.Done():
+			case <-runCtx.Done():
+			}
+			c.endInline(ob, claim, c.sent(seq, pub.Wait(runCtx)))
+		}()
+		return true
+	}
+	c.endInline(ob, claim, c.sent(seq, pub.Wait(runCtx)))
+	return true
+}
+
+// endInline applies the outcome of sendInline and hands the sending back:
+// the sender goroutine starts if records were put meanwhile, or the
+// record failed and is to be retried.
+func (c *Conn) endInline(ob *outbox.Outbox, claim *outbox.Claim, err error) {
+	claim.Done(err)
+	c.runMu.Lock()
+	c.runActive = false
+	if c.runKicked || ob.Len() > 0 {
+		c.kickLocked()
+	}
+	c.runMu.Unlock()
+	c.runWG.Done()
+}
+
+// paceNow takes, if the Conn's rate limits allow it at once, one message
+// and size bytes from them, and reports whether it did. A record that
+// must wait is left to the sender, which paces it.
+func (c *Conn) paceNow(size int64) bool {
+	now := time.Now()
+	var msg *rate.Reservation
+	if c.msgLimit != nil {
+		if msg = c.msgLimit.ReserveN(now, 1); !msg.OK() || msg.DelayFrom(now) > 0 {
+			msg.CancelAt(now)
+			return false
+		}
+	}
+	if c.byteLimit != nil && size > 0 {
+		if r := c.byteLimit.ReserveN(now, int(size)); !r.OK() || r.DelayFrom(now) > 0 {
+			r.CancelAt(now)
+			if msg != nil {
+				msg.CancelAt(now)
+			}
+			return false
+		}
+	}
+	return true
 }
 
 // outboxDropped is the outbox's OnDrop: it fails the Send waiting for the
@@ -289,22 +394,22 @@ func (c *Conn) kickLocked() {
 func (c *Conn) drainOutbox() {
 	defer c.runWG.Done()
 	ob := c.ob.Load() // kicked after a Put or with records: opened
-	var ctx context.Context
 	for {
 		c.runMu.Lock()
 		if c.runClosed || !c.online || !c.runKicked {
 			c.runActive = false
 			if c.runCancel != nil {
 				c.runCancel()
-				c.runCancel = nil
+				c.runCtx, c.runCancel = nil, nil
 			}
 			c.runMu.Unlock()
 			return
 		}
 		c.runKicked = false
 		if c.runCancel == nil { // first round, or the connection was replaced
-			ctx, c.runCancel = context.WithCancel(context.Background())
+			c.runCtx, c.runCancel = context.WithCancel(context.Background())
 		}
+		ctx := c.runCtx
 		c.runMu.Unlock()
 
 		err := ob.Drain(ctx, c.sendRecord, c.pacing, outboxLinger)
@@ -334,7 +439,7 @@ func (c *Conn) connectionLost(reason error) {
 	c.online = false
 	if c.runCancel != nil {
 		c.runCancel()
-		c.runCancel = nil
+		c.runCtx, c.runCancel = nil, nil
 	}
 	ob := c.ob.Load()
 	if ob != nil {
@@ -353,7 +458,7 @@ func (c *Conn) stopSending() {
 	c.online = false
 	if c.runCancel != nil {
 		c.runCancel()
-		c.runCancel = nil
+		c.runCtx, c.runCancel = nil, nil
 	}
 	c.runMu.Unlock()
 	c.runWG.Wait()

@@ -308,14 +308,9 @@ func TestCloseEndsWaitingSends(t *testing.T) {
 func TestSendSurvivesDropWithoutAck(t *testing.T) {
 	leakcheck.Check(t)
 	b := mqttxtest.NewBroker(t)
-	c, err := mqtt.New(plainConfig(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeConn(t, c)
+	c := connectedConn(t, b)
 	events := newEventLog()
 	c.Watch(events.watch)
-	connect(t, c)
 	b.WithholdAcks(testDevice, true)
 	ctx := testContext(t)
 	res := make(chan error, 1)

@@ -1,0 +1,90 @@
+package transport_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/tether-iot/tether/internal/leakcheck"
+	"github.com/tether-iot/tether/mqttx/mqttxtest"
+	"github.com/tether-iot/tether/transport"
+	"github.com/tether-iot/tether/transport/mqtt"
+)
+
+// A connected Send with nothing queued publishes from its own goroutine.
+// When its ctx ends before the PUBACK, it returns ErrQueued and the
+// message is still sent exactly once: the wait is handed over, the
+// message is neither abandoned nor published a second time.
+func TestSendContextEndingDuringAckSendsOnce(t *testing.T) {
+	leakcheck.Check(t)
+	b := mqttxtest.NewBroker(t)
+	c := connectedConn(t, b)
+	b.DelayAcks(300 * time.Millisecond)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := c.Send(ctx, transport.Message{Topic: "events", Payload: []byte("a"), QoS: 1})
+	if !errors.Is(err, transport.ErrQueued) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Send = %v, want ErrQueued and DeadlineExceeded", err)
+	}
+	if n := c.Queued(); n != 1 {
+		t.Fatalf("Queued = %d while the PUBACK is awaited, want 1", n)
+	}
+	waitQueued(t, c, 0) // the PUBACK arrived: acknowledged, removed
+	time.Sleep(100 * time.Millisecond)
+	if got := payloads(b.Received(testDevice)); len(got) != 1 || got[0] != "a" {
+		t.Fatalf("broker received %q, want a once", got)
+	}
+}
+
+// Messages put while a Send publishes its own message follow it, in order,
+// each once.
+func TestSendsDuringAnInlineSendFollowInOrder(t *testing.T) {
+	leakcheck.Check(t)
+	b := mqttxtest.NewBroker(t)
+	c := connectedConn(t, b)
+	b.DelayAcks(100 * time.Millisecond)
+
+	ctx := testContext(t)
+	first := make(chan error, 1)
+	go func() { first <- c.Send(ctx, transport.Message{Topic: "events", Payload: []byte("a"), QoS: 1}) }()
+	waitReceived(t, b, 1) // "a" is on the wire, its PUBACK delayed
+	for _, p := range []string{"b", "c", "d"} {
+		if err := c.Enqueue(transport.Message{Topic: "events", Payload: []byte(p), QoS: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := len(b.Received(testDevice)); got != 1 {
+		t.Fatalf("broker received %d messages before the first was acknowledged, want 1", got)
+	}
+	if err := <-first; err != nil {
+		t.Fatalf("first Send = %v", err)
+	}
+	if err := c.Send(ctx, transport.Message{Topic: "events", Payload: []byte("e"), QoS: 1}); err != nil {
+		t.Fatalf("last Send = %v", err)
+	}
+	got := payloads(b.Received(testDevice))
+	want := []string{"a", "b", "c", "d", "e"}
+	if len(got) != len(want) {
+		t.Fatalf("broker received %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("broker received %q, want %q", got, want)
+		}
+	}
+}
+
+// connectedConn returns a Conn with the plain adapter connected to b,
+// closed at the end of the test.
+func connectedConn(t *testing.T, b *mqttxtest.Broker) *transport.Conn {
+	t.Helper()
+	c, err := mqtt.New(plainConfig(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeConn(t, c) })
+	connect(t, c)
+	return c
+}
