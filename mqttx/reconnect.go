@@ -69,10 +69,7 @@ func (c *Client) Reconnect(ctx context.Context) error {
 	c.mu.Unlock()
 	c.log.Info("mqttx: reconnecting for fresh credentials")
 	c.paho.Disconnect(uint(reconnectQuiesce / time.Millisecond))
-	select {
-	case c.lostNotify <- struct{}{}:
-	default:
-	}
+	c.connectionLost()
 
 	for {
 		c.mu.Lock()

@@ -129,7 +129,8 @@ func TestQoS0WhileOffline(t *testing.T) {
 			t.Fatalf("Enqueue: %v", err)
 		}
 		connect(t, c)
-		waitQueued(t, c, 0)
+		waitQueued(t, c, 0) // written: the broker may not have read it yet
+		waitReceived(t, b, 1)
 		if got := b.Received(testDevice); len(got) != 1 || got[0].QoS != 0 || string(got[0].Payload) != "q0" {
 			t.Errorf("broker received %+v, want q0 at QoS 0", got)
 		}

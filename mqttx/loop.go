@@ -1,0 +1,307 @@
+package mqttx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
+)
+
+// The reconnect loop: connecting with backoff, parking once connected, reconnecting after a loss.
+
+// run is one execution of the reconnect loop, from Connect to Disconnect
+// (or to Connect giving up). Its goroutine runs only while connecting:
+// once connected it parks the run and ends, and the loss of the
+// connection starts it again (connectionLost), so that a connected
+// client holds no goroutine of its own.
+type run struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	up     chan struct{} // closed when first connected (registry re-subscribed)
+	done   chan struct{} // closed when the run has ended
+	// Guarded by Client.mu.
+	err     error // why the loop gave up before connecting
+	lastErr error // the last attempt's error
+	parked  bool  // connected, with no goroutine running
+	lost    bool  // a loss was reported while the goroutine ran
+	// Carried from one goroutine of the run to the next (handed over
+	// under Client.mu).
+	attempt int       // attempts since the backoff was last reset
+	upAt    time.Time // when the current connection came up
+}
+
+// loop connects and, after a lost connection (resumed), reconnects with full-jitter backoff. Once
+// connected it parks the run and returns; connectionLost starts it again.
+func (c *Client) loop(r *run, resumed bool) {
+	parked := false
+	defer func() {
+		if !parked {
+			c.endRun(r)
+		}
+	}()
+	attempt := r.attempt
+	if resumed && !c.afterLoss(r, &attempt) {
+		return
+	}
+	for {
+		attempt++
+		c.events.emit(Event{Kind: EventConnecting, Attempt: attempt})
+		c.log.Debug("mqttx: connecting", slog.Int("attempt", attempt), slog.String("server", redactURL(c.opts.Server)))
+		sessionPresent, err := c.connectOnce(r.ctx)
+		if err == nil {
+			err = c.resubscribe(r.ctx)
+			if err != nil {
+				c.dropConnection() // unusable; reported as a failed attempt below
+			}
+		}
+		if r.ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			if !isClosed(r.up) {
+				close(r.up)
+			}
+			c.log.Info("mqttx: connected", slog.Int("attempt", attempt), slog.Bool("session_present", sessionPresent))
+			c.events.emit(Event{Kind: EventConnected, Attempt: attempt, SessionPresent: sessionPresent})
+			if parked = c.park(r, attempt); parked || r.ctx.Err() != nil {
+				return
+			}
+			if !c.afterLoss(r, &attempt) {
+				return
+			}
+			continue
+		}
+		if err2 := c.waitDown(r.ctx); err2 != nil {
+			return
+		}
+		var ce *ConnectError
+		if !isClosed(r.up) && errors.As(err, &ce) && ce.Permanent() {
+			c.mu.Lock()
+			r.err, r.lastErr = err, err
+			c.mu.Unlock()
+			c.log.Warn("mqttx: connection refused", slog.Int("attempt", attempt), slog.Any("err", err))
+			c.events.emit(Event{Kind: EventConnectFailed, Attempt: attempt, Err: err})
+			return
+		}
+		c.mu.Lock()
+		r.lastErr = err
+		c.mu.Unlock()
+		delay := c.policy.Delay(attempt)
+		c.log.Warn("mqttx: connect failed", slog.Int("attempt", attempt), slog.Any("err", err), slog.Duration("retry_in", delay))
+		c.events.emit(Event{Kind: EventConnectFailed, Attempt: attempt, Err: err, Delay: delay})
+		if !sleep(r.ctx, delay) {
+			return
+		}
+	}
+}
+
+// park ends the loop's goroutine once connected, unless the connection was already lost (then the
+// loop goes on). A loss reported while connecting may be a late report about an earlier connection:
+// it counts only if no connection is open.
+func (c *Client) park(r *run, attempt int) bool {
+	open := c.paho.IsConnectionOpen() // not under c.mu: paho calls back into c under its own locks
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r.attempt, r.upAt = attempt, time.Now()
+	if r.lost && !open {
+		r.lost = false
+		return false
+	}
+	r.lost = false
+	if r.ctx.Err() != nil {
+		return false // the run is ending: the loop's exit ends it
+	}
+	r.parked = true
+	return true
+}
+
+// afterLoss reports a lost connection and waits for the backoff before the next attempt (none for a
+// requested reconnect). It returns false if the run ended meanwhile.
+func (c *Client) afterLoss(r *run, attempt *int) bool {
+	c.mu.Lock()
+	c.connected = false
+	reason := c.lostErr
+	requested := c.reconnectNow
+	c.reconnectNow = false
+	upAt := r.upAt
+	c.mu.Unlock()
+	if requested {
+		reason = ErrReconnectRequested
+	} else if reason == nil {
+		reason = ErrConnectionLost
+	}
+	lost := fmt.Errorf("%w: %w", ErrConnectionLost, reason)
+	if time.Since(upAt) >= c.opts.BackoffResetAfter {
+		*attempt = 0
+	}
+	if requested {
+		*attempt = 0
+		c.log.Info("mqttx: reconnecting on request")
+		c.events.emit(Event{Kind: EventConnectionLost, Err: lost})
+		return r.ctx.Err() == nil
+	}
+	delay := c.policy.Delay(max(*attempt, 1))
+	c.log.Warn("mqttx: connection lost", slog.Any("err", lost), slog.Duration("retry_in", delay))
+	c.events.emit(Event{Kind: EventConnectionLost, Attempt: *attempt, Err: lost, Delay: delay})
+	return sleep(r.ctx, delay)
+}
+
+// connectionLost restarts the parked loop after the connection was lost (paho's callback) or
+// dropped for Reconnect; while the loop runs, it notes the loss for park.
+func (c *Client) connectionLost() {
+	if c.paho.IsConnectionOpen() {
+		return // a late report about an earlier connection
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := c.run
+	switch {
+	case r == nil || c.closed:
+	case r.parked:
+		r.parked = false
+		go c.loop(r, true)
+	default:
+		r.lost = true
+	}
+}
+
+// endRun ends run r: it leaves paho disconnected unless the client is closed (Disconnect does that
+// itself, bounded by its ctx), records why Connect failed, and closes r.done.
+func (c *Client) endRun(r *run) {
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if !closed {
+		// Connect gave up (ctx or refusal): leave paho disconnected for the next Connect.
+		c.pahoDisconnect(context.Background())
+	}
+	c.mu.Lock()
+	if c.run == r {
+		c.run = nil
+	}
+	c.connected = false
+	if r.err == nil && !isClosed(r.up) {
+		r.err = ErrClosed
+		if !c.closed {
+			r.err = fmt.Errorf("mqttx: connect: %w", context.Cause(r.ctx))
+		}
+	}
+	c.mu.Unlock()
+	close(r.done)
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// connectOnce makes one connection attempt: credentials, dial, CONNECT/CONNACK.
+func (c *Client) connectOnce(ctx context.Context) (sessionPresent bool, err error) {
+	actx, cancel := context.WithTimeout(ctx, c.opts.ConnectTimeout)
+	defer cancel()
+	creds := Credentials{Username: c.opts.Username, Password: c.opts.Password}
+	if c.opts.Credentials != nil {
+		if creds, err = c.opts.Credentials(actx); err != nil {
+			return false, fmt.Errorf("mqttx: credentials: %w", err)
+		}
+	}
+	c.mu.Lock()
+	c.attemptCtx, c.creds, c.dialErr, c.conn = actx, creds, nil, nil
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.attemptCtx = nil
+		c.creds = Credentials{} // do not keep the secret around longer than needed
+		c.mu.Unlock()
+	}()
+
+	var tok *mqtt.ConnectToken
+	for {
+		tok = c.paho.Connect().(*mqtt.ConnectToken)
+		select {
+		case <-tok.Done():
+		case <-actx.Done():
+			c.closeConn() // the dial honours actx; closing fails the CONNECT/CONNACK exchange at once
+			<-tok.Done()
+		}
+		if err := tok.Error(); err != nil && isStatusRace(err) && actx.Err() == nil {
+			// paho is still tearing down the previous connection.
+			if !sleep(actx, statusRetry) {
+				break
+			}
+			continue
+		}
+		break
+	}
+
+	rc := tok.ReturnCode()
+	c.mu.Lock()
+	dialErr := c.dialErr
+	c.mu.Unlock()
+	switch {
+	case tok.Error() == nil && rc == packets.Accepted && actx.Err() == nil:
+		c.mu.Lock()
+		c.connected = true
+		c.ups++
+		for _, s := range c.subs {
+			s.sent = false
+		}
+		c.mu.Unlock()
+		return tok.SessionPresent(), nil
+	case tok.Error() == nil && rc == packets.Accepted:
+		// Connected just as the attempt was abandoned: drop the connection.
+		c.dropConnection()
+		return false, fmt.Errorf("mqttx: connect: %w", actx.Err())
+	case rc != packets.Accepted && rc < packets.ErrNetworkError:
+		return false, &ConnectError{Code: rc}
+	case ctx.Err() != nil:
+		return false, fmt.Errorf("mqttx: connect: %w", ctx.Err())
+	case actx.Err() != nil:
+		return false, fmt.Errorf("mqttx: connect: no CONNACK within %v: %w", c.opts.ConnectTimeout, actx.Err())
+	case dialErr != nil:
+		return false, fmt.Errorf("mqttx: connect: %w", dialErr)
+	default:
+		return false, fmt.Errorf("mqttx: connect: %w", tok.Error())
+	}
+}
+
+// isStatusRace reports paho's refusal to connect while its status has not yet returned to
+// "disconnected" (it completes a failed connect token before updating its status).
+func isStatusRace(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "status is already connected or reconnecting") ||
+		strings.Contains(s, "status can only transition to connecting from disconnected")
+}
+
+// waitDown waits, after a failed attempt, until paho no longer holds a connection (an attempt
+// abandoned just as it succeeded leaves one being torn down).
+func (c *Client) waitDown(ctx context.Context) error {
+	for c.paho.IsConnectionOpen() {
+		if !sleep(ctx, statusRetry) {
+			return ctx.Err()
+		}
+	}
+	c.mu.Lock()
+	c.connected = false
+	c.mu.Unlock()
+	return nil
+}
+
+// onConnectionLost is paho's connection-lost callback (on a goroutine of paho's).
+func (c *Client) onConnectionLost(_ mqtt.Client, err error) {
+	c.mu.Lock()
+	c.lostErr = err
+	c.mu.Unlock()
+	c.connectionLost()
+}
