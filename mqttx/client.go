@@ -13,6 +13,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/tether-iot/tether/internal/backoff"
+	"github.com/tether-iot/tether/internal/smallmap"
 )
 
 // Message is an MQTT application message.
@@ -58,10 +59,10 @@ type Client struct {
 
 	mu        sync.Mutex
 	closed    bool
-	run       *run // the reconnect loop, nil while idle
-	connected bool // a paho connection is up (set on CONNACK, cleared on loss)
-	subs      map[string]*subscription
-	lostErr   error // reason of the last connection loss
+	run       *run                        // the reconnect loop, nil while idle
+	connected bool                        // a paho connection is up (set on CONNACK, cleared on loss)
+	subs      smallmap.Map[*subscription] // by filter
+	lostErr   error                       // reason of the last connection loss
 	// Per attempt: read by paho's callbacks, which cannot take a ctx.
 	attemptCtx context.Context
 	creds      Credentials
@@ -88,7 +89,6 @@ func New(opts Options) (*Client, error) {
 		log:    o.Logger.With(slog.String("client_id", o.ClientID)),
 		policy: backoff.Policy{Min: o.MinBackoff, Max: o.MaxBackoff},
 		events: eventQueue{fn: o.OnEvent},
-		subs:   make(map[string]*subscription),
 	}
 	c.life, c.lifeCancel = context.WithCancel(context.Background())
 
@@ -143,9 +143,6 @@ func (c *Client) Connect(ctx context.Context) error {
 	if r == nil {
 		starter = true
 		r = &run{up: make(chan struct{}), done: make(chan struct{})}
-		// Not derived from c.life: Disconnect cancels the run it finds under c.mu itself, and a
-		// child would leave a map of children in c.life for the client's lifetime.
-		r.ctx, r.cancel = context.WithCancel(context.Background())
 		c.run = r
 		go c.loop(r, false)
 	}
@@ -168,8 +165,8 @@ func (c *Client) Connect(ctx context.Context) error {
 		if !starter {
 			return fmt.Errorf("mqttx: connect: %w", ctx.Err())
 		}
-		r.cancel()
-		<-r.done // prompt: every wait in the loop honours r.ctx; the loop leaves paho disconnected
+		c.stopRun(r)
+		<-r.done // prompt; the loop leaves paho disconnected
 		c.mu.Lock()
 		last := r.lastErr
 		c.mu.Unlock()
@@ -269,20 +266,20 @@ func (c *Client) Disconnect(ctx context.Context) error {
 	if parked {
 		r.parked = false // no goroutine to end it: ended here
 	}
-	subs := make([]*subscription, 0, len(c.subs))
-	for _, s := range c.subs {
+	subs := make([]*subscription, 0, c.subs.Len())
+	for _, s := range c.subs.All() {
 		subs = append(subs, s)
 	}
-	clear(c.subs)
+	c.subs.Clear()
 	c.mu.Unlock()
 
 	c.lifeCancel()
 	if r != nil {
-		r.cancel()
+		c.stopRun(r)
 		if parked {
 			c.endRun(r)
 		}
-		<-r.done // prompt: every wait in the loop honours r.ctx
+		<-r.done // prompt
 	}
 	c.pahoDisconnect(ctx)
 	for _, s := range subs {

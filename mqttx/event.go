@@ -58,7 +58,7 @@ type eventQueue struct {
 	mu      sync.Mutex
 	pending []Event
 	running bool
-	idle    chan struct{} // closed when the drainer exits; nil while none ever ran
+	idle    chan struct{} // closed when the drainer exits; nil while none runs
 }
 
 func (q *eventQueue) emit(e Event) {
@@ -84,7 +84,7 @@ func (q *eventQueue) drain(idle chan struct{}) {
 		q.mu.Lock()
 		if len(q.pending) == 0 {
 			q.running = false
-			q.pending = nil // an idle client keeps no event buffer
+			q.pending, q.idle = nil, nil // an idle client keeps no event buffer
 			q.mu.Unlock()
 			return
 		}

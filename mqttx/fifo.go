@@ -27,6 +27,7 @@ type fifo struct {
 	head    int           // index of the oldest message
 	n       int           // messages pending
 	running bool          // a worker is draining the queue
+	closed  bool          // close was called: the worker returns, pushes are dropped
 	ready   chan struct{} // capacity 1: poked by push for the running worker; made by the first push
 }
 
@@ -39,6 +40,9 @@ func newFIFO(limit int) *fifo {
 func (q *fifo) push(m Message) (ok, start bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.closed {
+		return true, false // the subscription is gone: not a slow consumer
+	}
 	if q.n >= q.limit {
 		return false, false
 	}
@@ -68,16 +72,29 @@ func (q *fifo) wait() <-chan struct{} {
 	return q.ready
 }
 
-// stop ends the running worker's turn if nothing is pending: it returns
-// true, and the next push starts a new worker.
+// stop ends the running worker's turn if nothing is pending or the queue
+// is closed: it returns true, and the next push starts a new worker.
 func (q *fifo) stop() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.n > 0 {
+	if q.n > 0 && !q.closed {
 		return false
 	}
 	q.running = false
 	return true
+}
+
+// close drops the pending messages and makes the running worker, if
+// any, return (pop reports closed): the subscription has ended.
+func (q *fifo) close() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.closed = true
+	q.buf, q.head, q.n = nil, 0, 0
+	select {
+	case q.ready <- struct{}{}: // nil while no worker ever ran: skipped
+	default:
+	}
 }
 
 // grow doubles the buffer (at most to limit), keeping the order.
@@ -91,12 +108,15 @@ func (q *fifo) grow() {
 }
 
 // pop removes and returns the oldest message; ok is false when none is
-// pending (wait, or stop).
-func (q *fifo) pop() (m Message, ok bool) {
+// pending (wait, or stop), closed is true once the queue is closed.
+func (q *fifo) pop() (m Message, ok, closed bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.closed {
+		return Message{}, false, true
+	}
 	if q.n == 0 {
-		return Message{}, false
+		return Message{}, false, false
 	}
 	m = q.buf[q.head]
 	q.buf[q.head] = Message{} // do not pin the payload
@@ -108,5 +128,5 @@ func (q *fifo) pop() (m Message, ok bool) {
 			q.buf = nil // drained after a burst: give the memory back
 		}
 	}
-	return m, true
+	return m, true, false
 }

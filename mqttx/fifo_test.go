@@ -18,7 +18,7 @@ func TestFIFOKeepsOrderAcrossGrowthAndWrap(t *testing.T) {
 	}
 	pop := func(k int) {
 		for i := 0; i < k; i++ {
-			m, ok := q.pop()
+			m, ok, _ := q.pop()
 			if !ok || m.Topic != fmt.Sprint(want) {
 				t.Fatalf("pop = %q, %v; want %d", m.Topic, ok, want)
 			}
@@ -37,7 +37,7 @@ func TestFIFOKeepsOrderAcrossGrowthAndWrap(t *testing.T) {
 		t.Fatalf("buffer of %d, want it grown to the limit 8", len(q.buf))
 	}
 	pop(8)
-	if _, ok := q.pop(); ok {
+	if _, ok, _ := q.pop(); ok {
 		t.Fatal("pop from an empty queue: ok")
 	}
 	if q.buf != nil {
@@ -73,7 +73,7 @@ func TestFIFOStartsEmptyAndAsksForOneWorkerPerBurst(t *testing.T) {
 	q.pop()
 	q.pop()
 	q.pop()
-	if _, ok := q.pop(); ok {
+	if _, ok, _ := q.pop(); ok {
 		t.Fatal("pop from an empty queue: ok")
 	}
 	if !q.stop() {
@@ -97,5 +97,30 @@ func TestFIFOPopClearsThePayloadReference(t *testing.T) {
 	q.pop()
 	if q.buf[0].Payload != nil {
 		t.Fatal("a popped slot still references its payload")
+	}
+}
+
+func TestFIFOCloseEndsTheWorker(t *testing.T) {
+	q := newFIFO(4)
+	if _, start := q.push(Message{Topic: "a"}); !start {
+		t.Fatal("first push did not ask for a worker")
+	}
+	ready := q.wait()
+	q.push(Message{Topic: "b"})
+	<-ready // the second push poked the running worker
+	q.close()
+	select {
+	case <-ready: // close pokes the worker waiting for the next push
+	default:
+		t.Fatal("close did not wake the worker")
+	}
+	if _, ok, closed := q.pop(); ok || !closed {
+		t.Fatalf("pop after close: ok %v, closed %v; want the pending messages dropped and closed", ok, closed)
+	}
+	if !q.stop() {
+		t.Fatal("stop on a closed queue did not end the worker's turn")
+	}
+	if _, start := q.push(Message{Topic: "c"}); start {
+		t.Fatal("push after close started a worker")
 	}
 }

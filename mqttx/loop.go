@@ -19,16 +19,21 @@ import (
 // once connected it parks the run and ends, and the loss of the
 // connection starts it again (connectionLost), so that a connected
 // client holds no goroutine of its own.
+//
+// Each goroutine of the run has its own context, cancelled when it ends:
+// the contexts of connection attempts derive from it, and a context that
+// lived as long as the run would keep the map of its past children for
+// good (memory per device).
 type run struct {
-	ctx    context.Context
-	cancel context.CancelFunc
-	up     chan struct{} // closed when first connected (registry re-subscribed)
-	done   chan struct{} // closed when the run has ended
+	up   chan struct{} // closed when first connected (registry re-subscribed)
+	done chan struct{} // closed when the run has ended
 	// Guarded by Client.mu.
-	err     error // why the loop gave up before connecting
-	lastErr error // the last attempt's error
-	parked  bool  // connected, with no goroutine running
-	lost    bool  // a loss was reported while the goroutine ran
+	err     error              // why the loop gave up before connecting
+	lastErr error              // the last attempt's error
+	parked  bool               // connected, with no goroutine running
+	lost    bool               // a loss was reported while the goroutine ran
+	stopped bool               // stopRun was called: the run is ending
+	cancel  context.CancelFunc // cancels the running goroutine's context; nil while parked
 	// Carried from one goroutine of the run to the next (handed over
 	// under Client.mu).
 	attempt int       // attempts since the backoff was last reset
@@ -38,28 +43,36 @@ type run struct {
 // loop connects and, after a lost connection (resumed), reconnects with full-jitter backoff. Once
 // connected it parks the run and returns; connectionLost starts it again.
 func (c *Client) loop(r *run, resumed bool) {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.mu.Lock()
+	r.cancel = cancel
+	if r.stopped {
+		cancel()
+	}
+	c.mu.Unlock()
 	parked := false
 	defer func() {
+		cancel()
 		if !parked {
 			c.endRun(r)
 		}
 	}()
 	attempt := r.attempt
-	if resumed && !c.afterLoss(r, &attempt) {
+	if resumed && !c.afterLoss(ctx, r, &attempt) {
 		return
 	}
 	for {
 		attempt++
 		c.events.emit(Event{Kind: EventConnecting, Attempt: attempt})
 		c.log.Debug("mqttx: connecting", slog.Int("attempt", attempt), slog.String("server", redactURL(c.opts.Server)))
-		sessionPresent, err := c.connectOnce(r.ctx)
+		sessionPresent, err := c.connectOnce(ctx)
 		if err == nil {
-			err = c.resubscribe(r.ctx)
+			err = c.resubscribe(ctx)
 			if err != nil {
 				c.dropConnection() // unusable; reported as a failed attempt below
 			}
 		}
-		if r.ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return
 		}
 		if err == nil {
@@ -68,15 +81,15 @@ func (c *Client) loop(r *run, resumed bool) {
 			}
 			c.log.Info("mqttx: connected", slog.Int("attempt", attempt), slog.Bool("session_present", sessionPresent))
 			c.events.emit(Event{Kind: EventConnected, Attempt: attempt, SessionPresent: sessionPresent})
-			if parked = c.park(r, attempt); parked || r.ctx.Err() != nil {
+			if parked = c.park(r, attempt); parked || ctx.Err() != nil {
 				return
 			}
-			if !c.afterLoss(r, &attempt) {
+			if !c.afterLoss(ctx, r, &attempt) {
 				return
 			}
 			continue
 		}
-		if err2 := c.waitDown(r.ctx); err2 != nil {
+		if err2 := c.waitDown(ctx); err2 != nil {
 			return
 		}
 		var ce *ConnectError
@@ -94,7 +107,7 @@ func (c *Client) loop(r *run, resumed bool) {
 		delay := c.policy.Delay(attempt)
 		c.log.Warn("mqttx: connect failed", slog.Int("attempt", attempt), slog.Any("err", err), slog.Duration("retry_in", delay))
 		c.events.emit(Event{Kind: EventConnectFailed, Attempt: attempt, Err: err, Delay: delay})
-		if !sleep(r.ctx, delay) {
+		if !sleep(ctx, delay) {
 			return
 		}
 	}
@@ -113,16 +126,16 @@ func (c *Client) park(r *run, attempt int) bool {
 		return false
 	}
 	r.lost = false
-	if r.ctx.Err() != nil {
-		return false // the run is ending: the loop's exit ends it
+	if r.stopped {
+		return false // the loop's exit ends the run
 	}
-	r.parked = true
+	r.parked, r.cancel = true, nil
 	return true
 }
 
 // afterLoss reports a lost connection and waits for the backoff before the next attempt (none for a
 // requested reconnect). It returns false if the run ended meanwhile.
-func (c *Client) afterLoss(r *run, attempt *int) bool {
+func (c *Client) afterLoss(ctx context.Context, r *run, attempt *int) bool {
 	c.mu.Lock()
 	c.connected = false
 	reason := c.lostErr
@@ -143,12 +156,12 @@ func (c *Client) afterLoss(r *run, attempt *int) bool {
 		*attempt = 0
 		c.log.Info("mqttx: reconnecting on request")
 		c.events.emit(Event{Kind: EventConnectionLost, Err: lost})
-		return r.ctx.Err() == nil
+		return ctx.Err() == nil
 	}
 	delay := c.policy.Delay(max(*attempt, 1))
 	c.log.Warn("mqttx: connection lost", slog.Any("err", lost), slog.Duration("retry_in", delay))
 	c.events.emit(Event{Kind: EventConnectionLost, Attempt: *attempt, Err: lost, Delay: delay})
-	return sleep(r.ctx, delay)
+	return sleep(ctx, delay)
 }
 
 // connectionLost restarts the parked loop after the connection was lost (paho's callback) or
@@ -161,12 +174,23 @@ func (c *Client) connectionLost() {
 	defer c.mu.Unlock()
 	r := c.run
 	switch {
-	case r == nil || c.closed:
+	case r == nil || c.closed || r.stopped:
 	case r.parked:
 		r.parked = false
 		go c.loop(r, true)
 	default:
 		r.lost = true
+	}
+}
+
+// stopRun makes run r end: its running goroutine, if any, returns at once (every wait in the loop
+// honours its context), and a parked run is not resumed.
+func (c *Client) stopRun(r *run) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r.stopped = true
+	if r.cancel != nil {
+		r.cancel()
 	}
 }
 
@@ -188,7 +212,7 @@ func (c *Client) endRun(r *run) {
 	if r.err == nil && !isClosed(r.up) {
 		r.err = ErrClosed
 		if !c.closed {
-			r.err = fmt.Errorf("mqttx: connect: %w", context.Cause(r.ctx))
+			r.err = fmt.Errorf("mqttx: connect: %w", context.Canceled)
 		}
 	}
 	c.mu.Unlock()
@@ -254,7 +278,7 @@ func (c *Client) connectOnce(ctx context.Context) (sessionPresent bool, err erro
 		c.mu.Lock()
 		c.connected = true
 		c.ups++
-		for _, s := range c.subs {
+		for _, s := range c.subs.All() {
 			s.sent = false
 		}
 		c.mu.Unlock()

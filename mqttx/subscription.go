@@ -23,12 +23,11 @@ type subscription struct {
 	filter  string
 	qos     byte
 	handler Handler
-	queue   *fifo // bounded by Options.QueueSize
-	quit    chan struct{}
+	queue   fifo // bounded by Options.QueueSize
 	sent    bool // SUBSCRIBE sent on the current connection; guarded by Client.mu
 }
 
-func (s *subscription) stop() { close(s.quit) }
+func (s *subscription) stop() { s.queue.close() }
 
 // Subscribe registers handler h for filter and, when connected, sends SUBSCRIBE and waits for the
 // SUBACK (or ctx). A refused filter (SUBACK 0x80) returns a *SubscribeError. While not connected the
@@ -47,15 +46,14 @@ func (c *Client) Subscribe(ctx context.Context, filter string, qos byte, h Handl
 	if h == nil {
 		return errors.New("mqttx: nil Handler")
 	}
-	s := &subscription{filter: filter, qos: qos, handler: h,
-		queue: newFIFO(c.opts.QueueSize), quit: make(chan struct{})}
+	s := &subscription{filter: filter, qos: qos, handler: h, queue: fifo{limit: c.opts.QueueSize}}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		return ErrClosed
 	}
-	old := c.subs[filter]
-	c.subs[filter] = s
+	old, _ := c.subs.Get(filter)
+	c.subs.Set(filter, s)
 	s.sent = c.connected
 	send := s.sent
 	c.mu.Unlock()
@@ -91,8 +89,7 @@ func (c *Client) Unsubscribe(ctx context.Context, filter string) error {
 		c.mu.Unlock()
 		return ErrClosed
 	}
-	s := c.subs[filter]
-	delete(c.subs, filter)
+	s, _ := c.subs.Delete(filter)
 	connected := c.connected
 	c.mu.Unlock()
 	if s != nil {
@@ -109,9 +106,10 @@ func (c *Client) Unsubscribe(ctx context.Context, filter string) error {
 
 func (c *Client) removeSub(s *subscription) {
 	c.mu.Lock()
-	removed := c.subs[s.filter] == s
+	cur, _ := c.subs.Get(s.filter)
+	removed := cur == s
 	if removed {
-		delete(c.subs, s.filter)
+		c.subs.Delete(s.filter)
 	}
 	c.mu.Unlock()
 	if removed {
@@ -135,7 +133,7 @@ func (c *Client) resubscribe(ctx context.Context) error {
 	for {
 		c.mu.Lock()
 		var pending []*subscription
-		for _, s := range c.subs {
+		for _, s := range c.subs.All() {
 			if !s.sent {
 				pending = append(pending, s)
 			}
@@ -181,7 +179,7 @@ func (c *Client) route(_ mqtt.Client, pm mqtt.Message) {
 	matched := 0
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for filter, s := range c.subs {
+	for filter, s := range c.subs.All() {
 		if !MatchTopic(filter, m.Topic) {
 			continue
 		}
@@ -219,12 +217,11 @@ func (c *Client) work(s *subscription) {
 		}
 	}()
 	for {
-		select {
-		case <-s.quit: // stopped: drop the rest
+		m, ok, closed := s.queue.pop()
+		switch {
+		case closed: // stopped: the rest was dropped
 			return
-		default:
-		}
-		if m, ok := s.queue.pop(); ok {
+		case ok:
 			c.handle(s, m)
 			continue
 		}
@@ -234,8 +231,6 @@ func (c *Client) work(s *subscription) {
 			idle.Reset(workerLinger)
 		}
 		select {
-		case <-s.quit:
-			return
 		case <-ready:
 		case <-idle.C:
 			if s.queue.stop() {

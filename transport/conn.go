@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/tether-iot/tether/internal/smallmap"
 	"github.com/tether-iot/tether/mqttx"
 	"github.com/tether-iot/tether/transport/outbox"
 )
@@ -96,7 +97,7 @@ type Conn struct {
 
 	subMu  sync.Mutex // serializes subscription changes (they wait on the network)
 	mu     sync.Mutex
-	routes map[string]*route // by cloud filter
+	routes smallmap.Map[*route] // by cloud filter
 
 	watchMu  sync.Mutex
 	watchers []watcher // in Watch order; copy on write, so onEvent reads it unlocked
@@ -141,7 +142,6 @@ func NewConn(opts Options) (*Conn, error) {
 		limits:  opts.Dialect.Limits(),
 		log:     opts.Logger,
 		maxAge:  opts.MaxConnectionAge,
-		routes:  make(map[string]*route),
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -410,8 +410,8 @@ func (c *Conn) subscribe(ctx context.Context, cloudFilter string, qos byte, add 
 	defer c.subMu.Unlock()
 
 	c.mu.Lock()
-	r, exists := c.routes[cloudFilter]
-	n := len(c.routes)
+	r, exists := c.routes.Get(cloudFilter)
+	n := c.routes.Len()
 	if exists {
 		err := add(r)
 		c.mu.Unlock()
@@ -430,11 +430,11 @@ func (c *Conn) subscribe(ctx context.Context, cloudFilter string, qos byte, add 
 	// Publish the route before subscribing: a retained or queued message
 	// may arrive before SUBACK is processed.
 	c.mu.Lock()
-	c.routes[cloudFilter] = r
+	c.routes.Set(cloudFilter, r)
 	c.mu.Unlock()
 	if err := c.client.Subscribe(ctx, cloudFilter, qos, c.dispatcher(cloudFilter)); err != nil {
 		c.mu.Lock()
-		delete(c.routes, cloudFilter)
+		c.routes.Delete(cloudFilter)
 		c.mu.Unlock()
 		return err
 	}
@@ -446,7 +446,7 @@ func (c *Conn) UnsubscribeRaw(ctx context.Context, filter string) error {
 	c.subMu.Lock()
 	defer c.subMu.Unlock()
 	c.mu.Lock()
-	_, ok := c.routes[filter]
+	_, ok := c.routes.Get(filter)
 	c.mu.Unlock()
 	if !ok {
 		return nil
@@ -455,7 +455,7 @@ func (c *Conn) UnsubscribeRaw(ctx context.Context, filter string) error {
 		return err
 	}
 	c.mu.Lock()
-	delete(c.routes, filter)
+	c.routes.Delete(filter)
 	c.mu.Unlock()
 	return nil
 }
@@ -465,7 +465,7 @@ func (c *Conn) UnsubscribeRaw(ctx context.Context, filter string) error {
 func (c *Conn) dispatcher(cloudFilter string) mqttx.Handler {
 	return func(ctx context.Context, m mqttx.Message) {
 		c.mu.Lock()
-		r := c.routes[cloudFilter]
+		r, _ := c.routes.Get(cloudFilter)
 		var raw Handler
 		var canon []canonicalRoute
 		if r != nil {
@@ -533,7 +533,7 @@ func (c *Conn) onEvent(ev Event) {
 // it afresh.
 func (c *Conn) dropRoute(cloudFilter string) {
 	c.mu.Lock()
-	delete(c.routes, cloudFilter)
+	c.routes.Delete(cloudFilter)
 	c.mu.Unlock()
 	c.log.Warn("transport: the broker refused a subscription on reconnect", "filter", cloudFilter)
 }
