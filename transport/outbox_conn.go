@@ -254,12 +254,18 @@ func (c *Conn) sent(seq uint64, err error) error {
 // once; the Send returns ErrQueued as usual.
 func (c *Conn) sendInline(ctx context.Context, ob *outbox.Outbox, seq uint64, topic string, payload []byte) bool {
 	c.runMu.Lock()
-	if !c.online || c.runClosed || c.runActive || !c.paceNow(int64(len(topic)+len(payload))) {
+	if !c.online || c.runClosed || c.runActive {
+		c.runMu.Unlock()
+		return false
+	}
+	paced, ok := c.paceNow(int64(len(topic) + len(payload)))
+	if !ok {
 		c.runMu.Unlock()
 		return false
 	}
 	claim, ok := ob.Claim(seq)
 	if !ok {
+		paced.cancel() // the sender paces the record itself
 		c.runMu.Unlock()
 		return false
 	}
@@ -312,25 +318,40 @@ func (c *Conn) endInline(ob *outbox.Outbox, claim *outbox.Claim, err error) {
 // paceNow takes, if the Conn's rate limits allow it at once, one message
 // and size bytes from them, and reports whether it did. A record that
 // must wait is left to the sender, which paces it.
-func (c *Conn) paceNow(size int64) bool {
+func (c *Conn) paceNow(size int64) (reservation, bool) {
 	now := time.Now()
-	var msg *rate.Reservation
+	var r reservation
 	if c.msgLimit != nil {
-		if msg = c.msgLimit.ReserveN(now, 1); !msg.OK() || msg.DelayFrom(now) > 0 {
-			msg.CancelAt(now)
-			return false
+		r.msg = c.msgLimit.ReserveN(now, 1)
+		if !r.msg.OK() || r.msg.DelayFrom(now) > 0 {
+			r.cancel()
+			return reservation{}, false
 		}
 	}
 	if c.byteLimit != nil && size > 0 {
-		if r := c.byteLimit.ReserveN(now, int(size)); !r.OK() || r.DelayFrom(now) > 0 {
-			r.CancelAt(now)
-			if msg != nil {
-				msg.CancelAt(now)
-			}
-			return false
+		r.bytes = c.byteLimit.ReserveN(now, int(size))
+		if !r.bytes.OK() || r.bytes.DelayFrom(now) > 0 {
+			r.cancel()
+			return reservation{}, false
 		}
 	}
-	return true
+	return r, true
+}
+
+// reservation is what paceNow took from the rate limiters.
+type reservation struct {
+	msg, bytes *rate.Reservation
+}
+
+// cancel gives the reserved tokens back.
+func (r reservation) cancel() {
+	now := time.Now()
+	if r.msg != nil {
+		r.msg.CancelAt(now)
+	}
+	if r.bytes != nil {
+		r.bytes.CancelAt(now)
+	}
 }
 
 // outboxDropped is the outbox's OnDrop: it fails the Send waiting for the

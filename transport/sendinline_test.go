@@ -3,6 +3,7 @@ package transport_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -87,4 +88,34 @@ func connectedConn(t *testing.T, b *mqttxtest.Broker) *transport.Conn {
 	t.Cleanup(func() { closeConn(t, c) })
 	connect(t, c)
 	return c
+}
+
+// A Send publishing its own QoS 1 message is paced like the sender: it
+// publishes at once only while the rate limits allow it, and leaves the
+// rest to the sender, which waits for its turn.
+func TestQoS1SendsArePaced(t *testing.T) {
+	b := mqttxtest.NewBroker(t)
+	cfg := plainConfig(b)
+	cfg.PublishRate = 50 // burst 5
+	c := connectPlain(t, cfg)
+	ctx := testContext(t)
+
+	start := time.Now()
+	for i := range 20 {
+		if err := c.Send(ctx, transport.Message{Topic: "events", Payload: []byte(fmt.Sprint(i)), QoS: 1}); err != nil {
+			t.Fatalf("Send %d: %v", i, err)
+		}
+	}
+	if elapsed := time.Since(start); elapsed < 250*time.Millisecond {
+		t.Errorf("20 QoS 1 sends at 50/s took %v, want >= ~300ms", elapsed)
+	}
+	got := payloads(b.Received(testDevice))
+	if len(got) != 20 {
+		t.Fatalf("broker received %d messages, want 20", len(got))
+	}
+	for i, p := range got {
+		if p != fmt.Sprint(i) {
+			t.Fatalf("broker received %q, want 0..19 in order", got)
+		}
+	}
 }
