@@ -29,7 +29,7 @@ func (s Scheme) ParseResponseTopic(topic string) (device, method string, err err
 		return device, "", nil
 	}
 	device, tail, ok := strings.Cut(topic, "/")
-	if !ok || !validLevel(device) {
+	if !ok || !validFirstLevel(device) {
 		return "", "", &TopicError{Topic: topic, Reason: "want {device}/" + canonicalResponsePrefix + "{method}"}
 	}
 	levels, ok := strings.CutPrefix(tail, canonicalResponsePrefix)

@@ -29,6 +29,7 @@ func TestSchemeParseResponseTopic(t *testing.T) {
 		{SchemeCanonical, "gw-7/request/x", "", "", ErrInvalidTopic},
 		{SchemeCanonical, "/response/x", "", "", ErrInvalidTopic},
 		{SchemeCanonical, "gw-7", "", "", ErrInvalidTopic},
+		{SchemeCanonical, "$gw/response/x", "", "", ErrInvalidTopic}, // "+/response/#" does not match it
 		{SchemeCmd, "cmd/gw-7/resp", "gw-7", "", nil},
 		{SchemeCmd, "cmd/gw-7/req", "", "", ErrInvalidTopic},
 		{SchemeCmd, "cmd//resp", "", "", ErrInvalidTopic},

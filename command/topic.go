@@ -43,6 +43,17 @@ func validLevel(s string) bool {
 	return s != "" && utf8.ValidString(s) && !strings.ContainsAny(s, "/+#\x00")
 }
 
+// validFirstLevel reports whether s can be the first level of a topic
+// that wildcard filters match: MQTT never matches a topic starting with
+// '$' against a filter starting with a wildcard (MQTT-4.7.2-1), so a
+// device named "$x" would never see its answers under "+/response/#".
+func validFirstLevel(s string) bool {
+	return validLevel(s) && s[0] != '$'
+}
+
+// dollarDevice is why a device name starting with '$' is refused.
+const dollarDevice = "a device name starting with '$' cannot lead a topic (wildcards do not match it); use SchemeCmd"
+
 // Scheme is an AWS topic scheme for commands (PROTOCOLS.md §3). Its methods
 // are pure functions.
 type Scheme int
@@ -77,6 +88,9 @@ func (s Scheme) RequestFilter(device string) (string, error) {
 	if s == SchemeCmd {
 		return "cmd/" + device + "/req", nil
 	}
+	if !validFirstLevel(device) {
+		return "", &TopicError{Topic: device, Reason: dollarDevice}
+	}
 	return device + "/request/#", nil
 }
 
@@ -99,6 +113,9 @@ func (s Scheme) topic(device, method, canonicalInfix, cmdSuffix string) (string,
 	if s == SchemeCmd {
 		return "cmd/" + device + cmdSuffix, nil
 	}
+	if !validFirstLevel(device) {
+		return "", &TopicError{Topic: device, Reason: dollarDevice}
+	}
 	if err := ValidateMethod(method); err != nil {
 		return "", err
 	}
@@ -116,7 +133,7 @@ func (s Scheme) ParseRequestTopic(device, topic string) (method string, err erro
 		return "", nil
 	}
 	prefix := device + "/request/"
-	if !validLevel(device) || !strings.HasPrefix(topic, prefix) {
+	if !validFirstLevel(device) || !strings.HasPrefix(topic, prefix) {
 		return "", &TopicError{Topic: topic, Reason: "not under " + prefix}
 	}
 	tail := topic[len(prefix):]

@@ -89,6 +89,7 @@ func TestSchemeErrors(t *testing.T) {
 		{"wildcard", SchemeCanonical, "dev1", "dev1/request/+", ErrInvalidMethod},
 		{"dot in level", SchemeCanonical, "dev1", "dev1/request/a.b", ErrInvalidTopic},
 		{"empty device", SchemeCanonical, "", "/request/a", ErrInvalidTopic},
+		{"dollar device", SchemeCanonical, "$dev", "$dev/request/a", ErrInvalidTopic},
 		{"cmd other device", SchemeCmd, "dev1", "cmd/dev2/req", ErrInvalidTopic},
 		{"cmd response", SchemeCmd, "dev1", "cmd/dev1/resp", ErrInvalidTopic},
 		{"cmd extra level", SchemeCmd, "dev1", "cmd/dev1/req/x", ErrInvalidTopic},
@@ -99,6 +100,16 @@ func TestSchemeErrors(t *testing.T) {
 		if !errors.Is(err, tt.want) {
 			t.Errorf("%s: ParseRequestTopic(%q, %q) = %v, want %v", tt.name, tt.device, tt.topic, err, tt.want)
 		}
+	}
+	// A device leading the topic cannot start with '$'; under cmd/ it can.
+	if _, err := SchemeCanonical.RequestFilter("$dev"); !errors.Is(err, ErrInvalidTopic) {
+		t.Errorf("RequestFilter($dev) = %v, want ErrInvalidTopic", err)
+	}
+	if _, err := SchemeCanonical.RequestTopic("$dev", "m"); !errors.Is(err, ErrInvalidTopic) {
+		t.Errorf("RequestTopic($dev) = %v, want ErrInvalidTopic", err)
+	}
+	if _, err := SchemeCmd.ResponseTopic("$dev", "m"); err != nil {
+		t.Errorf("cmd ResponseTopic($dev) = %v, want cmd/$dev/resp", err)
 	}
 	for _, dev := range []string{"", "a/b", "a+", "#"} {
 		if _, err := SchemeCanonical.RequestFilter(dev); !errors.Is(err, ErrInvalidTopic) {
