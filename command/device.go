@@ -112,6 +112,11 @@ type Device struct {
 	base   context.Context // cancelled when Shutdown gives up waiting
 	cancel context.CancelFunc
 
+	// The context commands run under (see commandContext), made once per
+	// transport context rather than per command. Guarded by mu.
+	cmdCtx  context.Context
+	cmdDone <-chan struct{} // Done of the transport context it follows
+
 	pending chan struct{} // semaphore of the goroutines awaiting answers
 
 	mu     sync.Mutex
@@ -321,9 +326,7 @@ func (d *Device) serveEnvelope(ctx context.Context, method string, payload []byt
 // that has the response: the handler's, or one of the Device's waiting for
 // a duplicate's original.
 func (d *Device) dispatch(ctx context.Context, req *Request, answer func(context.Context, Response)) {
-	sctx, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(d.base, cancel)
-	release := func() { stop(); cancel() }
+	sctx, release := d.commandContext(ctx)
 
 	// A later answer holds a slot of the pending semaphore; without one (or
 	// after Shutdown) this subscription's worker waits itself:
@@ -365,6 +368,31 @@ func (d *Device) dispatch(ctx context.Context, req *Request, answer func(context
 	default:
 		reply(resp)
 	}
+}
+
+// commandContext returns the context a command runs under, and the
+// function to call when it is answered: ctx, the transport's context for
+// its handlers, also cancelled when Shutdown gives up waiting. A transport
+// hands the same context to every message, so that context is made once
+// and kept while ctx's Done channel stays the same, instead of a context
+// and a cancellation hook per command. A ctx that is never cancelled
+// (no Done channel) gets one per command, released by the function.
+func (d *Device) commandContext(ctx context.Context) (context.Context, func()) {
+	done := ctx.Done()
+	if done == nil {
+		cctx, cancel := context.WithCancel(ctx)
+		stop := context.AfterFunc(d.base, cancel)
+		return cctx, func() { stop(); cancel() }
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cmdCtx == nil || done != d.cmdDone {
+		cctx, cancel := context.WithCancel(ctx)
+		stop := context.AfterFunc(d.base, cancel)
+		context.AfterFunc(ctx, func() { stop() }) // no hook left in d.base once ctx ends
+		d.cmdCtx, d.cmdDone = cctx, done
+	}
+	return d.cmdCtx, func() {}
 }
 
 // envelopeReply returns the replyFunc that sends response envelopes on

@@ -196,8 +196,11 @@ func (iv *Invoker) Invoke(ctx context.Context, device, method string, payload an
 	defer iv.unregister(c)
 
 	deadline := iv.deadline(ctx)
-	ctx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
+	if _, ok := ctx.Deadline(); !ok { // a ctx with a deadline needs no second timer
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
+	}
 	req := Request{TID: c.tid, Method: method, Payload: body, Sender: iv.cfg.Sender, Seq: co.seq, Deadline: deadline}
 	result := func(a *answer, attempts int) (*Result, error) {
 		r := &Result{Device: device, Method: method, TID: c.tid, Status: a.resp.Status, Payload: a.resp.Payload, Attempts: attempts}
