@@ -13,7 +13,9 @@ import (
 
 // Publish sends an application message. QoS 0 returns once the message is handed to the connection;
 // QoS 1 and 2 return when the server acknowledged it or ctx is done. Without a connection it returns
-// ErrNotConnected at once (queueing belongs to the layer above).
+// ErrNotConnected at once (queueing belongs to the layer above). The connection may still read payload
+// after a Publish that returned with ctx's error (the packet may not be written yet): do not modify it
+// then.
 func (c *Client) Publish(ctx context.Context, topic string, payload []byte, qos byte, retain bool) error {
 	tok, counted, err := c.startPublish(ctx, topic, payload, qos, retain)
 	if err != nil {
@@ -31,7 +33,8 @@ func (c *Client) Publish(ctx context.Context, topic string, payload []byte, qos 
 // flight. ctx bounds only the hand-off, which waits while Reconnect
 // replaces the connection. Errors are those of Publish. Call the result's
 // Wait: until it first returns, a QoS 1 or 2 publish counts as in flight,
-// and Reconnect lets it finish before replacing the connection.
+// and Reconnect lets it finish before replacing the connection. payload
+// must not be modified until the publish is complete (Done).
 func (c *Client) PublishAsync(ctx context.Context, topic string, payload []byte, qos byte, retain bool) (*Publication, error) {
 	tok, counted, err := c.startPublish(ctx, topic, payload, qos, retain)
 	if err != nil {

@@ -240,7 +240,9 @@ func (c *Conn) Send(ctx context.Context, msg Message) error {
 // replayed after a reconnect and not ordered behind queued messages.
 // Without a connection it fails with an error matching
 // mqttx.ErrNotConnected. A QoS 1 SendDirect returns once the cloud
-// acknowledged the message, or with ctx's error.
+// acknowledged the message, or with ctx's error; in that case the
+// connection may still read msg.Payload, so do not modify it. (The same
+// holds for a QoS 0 Send; Send and Enqueue copy what they queue.)
 //
 // It is for messages whose loss the sender recovers from by itself and
 // that are worthless late, such as command responses: the application
@@ -275,7 +277,8 @@ func (c *Conn) prepare(msg Message) (string, error) {
 // checks as Send. It does not use the outbox: the services that publish
 // raw (shadow, twin, direct methods) resynchronise after a reconnect, and
 // replaying their stale requests or responses would be wrong. Without a
-// connection it fails with mqttx.ErrNotConnected.
+// connection it fails with mqttx.ErrNotConnected. As with SendDirect,
+// payload must not be modified after PublishRaw returned with ctx's error.
 func (c *Conn) PublishRaw(ctx context.Context, topic string, payload []byte, qos byte) error {
 	if err := c.dialect.CheckPublish(topic, payload, qos); err != nil {
 		return err
