@@ -165,7 +165,9 @@ func (c *Client) Connect(ctx context.Context) error {
 		if !starter {
 			return fmt.Errorf("mqttx: connect: %w", ctx.Err())
 		}
-		c.stopRun(r)
+		if !c.abandonRun(r) {
+			return nil // connected just now
+		}
 		<-r.done // prompt; the loop leaves paho disconnected
 		c.mu.Lock()
 		last := r.lastErr

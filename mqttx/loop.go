@@ -188,10 +188,29 @@ func (c *Client) connectionLost() {
 func (c *Client) stopRun(r *run) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	r.stopLocked()
+}
+
+// stopLocked marks r stopped and cancels its running goroutine, if any.
+// Client.mu is held.
+func (r *run) stopLocked() {
 	r.stopped = true
 	if r.cancel != nil {
 		r.cancel()
 	}
+}
+
+// abandonRun stops run r for a Connect whose ctx ended, unless it has
+// connected meanwhile (then it returns false and the run goes on): a run
+// that connected may already be parked, with no goroutine left to end it.
+func (c *Client) abandonRun(r *run) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if isClosed(r.up) {
+		return false
+	}
+	r.stopLocked()
+	return true
 }
 
 // endRun ends run r: it leaves paho disconnected unless the client is closed (Disconnect does that

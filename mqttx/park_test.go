@@ -1,8 +1,11 @@
 package mqttx_test
 
 import (
+	"context"
+	"errors"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,5 +58,42 @@ func TestConnectedClientHoldsNoLoopGoroutine(t *testing.T) {
 	waitNoLoop(t)
 	if !c.IsConnected() {
 		t.Fatal("not connected after the reconnects")
+	}
+}
+
+// A Connect whose ctx ends just as the connection comes up returns either
+// nil with the client connected or ctx's error with the run stopped. A
+// stress test: the window in which the run parks between Connect's two
+// looks is a few microseconds (abandonRun closes it), so a regression
+// shows up here only sometimes.
+func TestConnectAbandonedAsItConnects(t *testing.T) {
+	var delay atomic.Int64
+	b := mqttxtest.NewBroker(t, mqttxtest.WithAuthenticator(func(mqttxtest.ConnectInfo) byte {
+		time.Sleep(time.Duration(delay.Load())) // CONNACK around the caller's deadline
+		return 0
+	}))
+	for i := range 40 {
+		delay.Store(int64(15*time.Millisecond + time.Duration(i%11)*time.Millisecond))
+		c := newClient(t, testOptions(t, b.URL()))
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		res := make(chan error, 1)
+		go func() { res <- c.Connect(ctx) }()
+		select {
+		case err := <-res:
+			if err == nil && !c.IsConnected() {
+				t.Fatalf("round %d: Connect = nil but not connected", i)
+			}
+			if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("round %d: Connect = %v, want nil or DeadlineExceeded", i, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("round %d: Connect did not return", i)
+		}
+		cancel()
+		dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := c.Disconnect(dctx); err != nil {
+			t.Fatalf("round %d: Disconnect: %v", i, err)
+		}
+		dcancel()
 	}
 }
