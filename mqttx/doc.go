@@ -5,11 +5,13 @@
 //   - Every call that waits takes a ctx.
 //   - Handlers never run on the network goroutines: each subscription has a bounded queue and one
 //     worker goroutine, running while messages are pending, that runs its Handler in order, so a
-//     handler may Publish at QoS 1 and wait for the PUBACK. A full queue drops the message and reports EventSlowConsumer instead of stalling the
-//     connection (and its keepalives).
+//     handler may Publish at QoS 1 and wait for the PUBACK. A full queue drops the message and
+//     reports EventSlowConsumer instead of stalling the connection (and its keepalives).
 //   - The reconnect loop is mqttx's own: full-jitter exponential backoff (DefaultMinBackoff,
 //     DefaultMaxBackoff, reset after DefaultBackoffResetAfter connected), fresh Credentials on every
-//     attempt, CONNACK refusals as typed errors (*ConnectError), connection state as Events.
+//     attempt, CONNACK refusals as typed errors (*ConnectError), connection state as Events. Its
+//     goroutine runs only while connecting: a connected client holds no goroutine of its own (a
+//     gateway connects one client per leaf device), and a lost connection starts it again.
 //   - A subscription registry, re-sent on every (re)connect in batches of MaxFiltersPerSubscribe
 //     filters, with every SUBACK code checked (paho reports a refused filter as success).
 //   - Dialing for tcp, tls, ws and wss URLs with a per-attempt ctx, or a custom Dial hook.

@@ -41,10 +41,13 @@ const outboxLinger = time.Second
 // connected, a sender goroutine drains the outbox (outbox.Drain) whenever
 // something is queued, and ends once it has been empty for outboxLinger:
 // an idle connection holds no goroutine, context or (in memory) outbox
-// for it. At most one sender runs; EventConnectionLost cancels it and
-// also tells the outbox which record was in flight (quarantine). Records
-// are published one at a time, in order, each once the previous one was
-// acknowledged, paced by the Conn's own limiters.
+// for it. When nothing is queued and no sender runs, a connected Send
+// publishes its own record instead (sendInline), saving two goroutine
+// hand-offs per message. At most one of them sends at a time;
+// EventConnectionLost cancels it and also tells the outbox which record
+// was in flight (quarantine). Records are published one at a time, in
+// order, each once the previous one was acknowledged, paced by the Conn's
+// own limiters.
 //
 // Raw publishes (shadow, twin, method responses) bypass the outbox: those
 // services resynchronise after a reconnect (a shadow or twin GET, a
