@@ -142,7 +142,8 @@ func (c *Client) Connect(ctx context.Context) error {
 	r, starter := c.run, false
 	if r == nil {
 		starter = true
-		r = &run{up: make(chan struct{}), done: make(chan struct{})}
+		r = &run{up: make(chan struct{})}
+		r.ended.Add(1)
 		c.run = r
 		go c.loop(r, false)
 	}
@@ -150,25 +151,18 @@ func (c *Client) Connect(ctx context.Context) error {
 
 	select {
 	case <-r.up:
-		return nil
-	case <-r.done:
-		if isClosed(r.up) {
-			return nil
-		}
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		return r.err
+		return c.runErr(r)
 	case <-ctx.Done():
 		if isClosed(r.up) {
-			return nil
+			return c.runErr(r)
 		}
 		if !starter {
 			return fmt.Errorf("mqttx: connect: %w", ctx.Err())
 		}
 		if !c.abandonRun(r) {
-			return nil // connected just now
+			return c.runErr(r) // connected just now, or ended by itself
 		}
-		<-r.done // prompt; the loop leaves paho disconnected
+		r.ended.Wait() // prompt; the loop leaves paho disconnected
 		c.mu.Lock()
 		last := r.lastErr
 		c.mu.Unlock()
@@ -177,6 +171,14 @@ func (c *Client) Connect(ctx context.Context) error {
 		}
 		return fmt.Errorf("mqttx: connect: %w", ctx.Err())
 	}
+}
+
+// runErr is the outcome of run r's connecting, once r.up is closed: nil if
+// it connected, else why it ended.
+func (c *Client) runErr(r *run) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return r.err
 }
 
 func isClosed(c <-chan struct{}) bool {
@@ -281,7 +283,7 @@ func (c *Client) Disconnect(ctx context.Context) error {
 		if parked {
 			c.endRun(r)
 		}
-		<-r.done // prompt
+		r.ended.Wait() // prompt
 	}
 	c.pahoDisconnect(ctx)
 	for _, s := range subs {

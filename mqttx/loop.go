@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -25,10 +26,10 @@ import (
 // lived as long as the run would keep the map of its past children for
 // good (memory per device).
 type run struct {
-	up   chan struct{} // closed when first connected (registry re-subscribed)
-	done chan struct{} // closed when the run has ended
+	up    chan struct{}  // closed when first connected (registry re-subscribed), or when the run ended before
+	ended sync.WaitGroup // done when the run has ended
 	// Guarded by Client.mu.
-	err     error              // why the loop gave up before connecting
+	err     error              // why the run ended before connecting (nil once connected)
 	lastErr error              // the last attempt's error
 	parked  bool               // connected, with no goroutine running
 	lost    bool               // a loss was reported while the goroutine ran
@@ -200,9 +201,10 @@ func (r *run) stopLocked() {
 	}
 }
 
-// abandonRun stops run r for a Connect whose ctx ended, unless it has
-// connected meanwhile (then it returns false and the run goes on): a run
-// that connected may already be parked, with no goroutine left to end it.
+// abandonRun stops run r for a Connect whose ctx ended, unless r.up was
+// closed meanwhile (it returns false): the run connected and goes on (it
+// may already be parked, with no goroutine left to end it), or it ended by
+// itself.
 func (c *Client) abandonRun(r *run) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -214,7 +216,8 @@ func (c *Client) abandonRun(r *run) bool {
 }
 
 // endRun ends run r: it leaves paho disconnected unless the client is closed (Disconnect does that
-// itself, bounded by its ctx), records why Connect failed, and closes r.done.
+// itself, bounded by its ctx), records why Connect failed (closing r.up if it never connected), and
+// marks r ended.
 func (c *Client) endRun(r *run) {
 	c.mu.Lock()
 	closed := c.closed
@@ -234,8 +237,11 @@ func (c *Client) endRun(r *run) {
 			r.err = fmt.Errorf("mqttx: connect: %w", context.Canceled)
 		}
 	}
+	if !isClosed(r.up) {
+		close(r.up) // Connect reads r.err
+	}
 	c.mu.Unlock()
-	close(r.done)
+	r.ended.Done()
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {
