@@ -273,6 +273,12 @@ func ParseRequestTopic(topic string) (Request, error) {
 	if !q.hasRID {
 		return Request{}, malformed(topic, "missing $rid")
 	}
+	if !echoableRequestID(q.rid) {
+		// The response could not carry it (and '#' or '+' make the topic
+		// itself invalid): no request at all, rather than one the hub
+		// applies but cannot answer.
+		return Request{}, malformed(topic, "$rid cannot be echoed in a response topic")
+	}
 	return Request{Kind: kind, RequestID: q.rid}, nil
 }
 

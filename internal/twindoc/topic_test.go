@@ -155,6 +155,8 @@ func TestParseRequestTopic(t *testing.T) {
 		{topic: "$iothub/twin/GET/?", sentinel: ErrMalformedTopic},
 		{topic: "$iothub/twin/GET/?$rid=", sentinel: ErrMalformedTopic},
 		{topic: "$iothub/twin/GET/?$rid=1&$rid=1", sentinel: ErrMalformedTopic},
+		{topic: "$iothub/twin/PATCH/properties/reported/?$rid=#", sentinel: ErrMalformedTopic}, // cannot be answered
+		{topic: "$iothub/twin/GET/?$rid=a+b", sentinel: ErrMalformedTopic},
 		{topic: "$iothub/twin/GET/", sentinel: ErrTopicMismatch},
 		{topic: "$iothub/twin/PATCH/properties/desired/?$rid=1", sentinel: ErrTopicMismatch},
 		{topic: "devices/d/messages/events/", sentinel: ErrTopicMismatch},
