@@ -115,23 +115,32 @@ func (c *Client) loop(r *run, resumed bool) {
 }
 
 // park ends the loop's goroutine once connected, unless the connection was already lost (then the
-// loop goes on). A loss reported while connecting may be a late report about an earlier connection:
-// it counts only if no connection is open.
+// loop goes on). A loss reported while connecting may be a late report about an earlier connection.
+// paho reports the loss of a connection only after it stops counting it as connected, so reading
+// IsConnectionOpen after seeing the report tells the two apart: not open, this connection is gone;
+// open, the report was about an earlier one. (Read before seeing the report, "open" could predate
+// the loss, and the loop would park on a dead connection.) paho is not called under c.mu: it calls
+// back into c under its own locks.
 func (c *Client) park(r *run, attempt int) bool {
-	open := c.paho.IsConnectionOpen() // not under c.mu: paho calls back into c under its own locks
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	r.attempt, r.upAt = attempt, time.Now()
-	if r.lost && !open {
+	upAt := time.Now()
+	for {
+		c.mu.Lock()
+		r.attempt, r.upAt = attempt, upAt
+		switch {
+		case r.stopped:
+			c.mu.Unlock()
+			return false // the loop's exit ends the run
+		case !r.lost:
+			r.parked, r.cancel = true, nil
+			c.mu.Unlock()
+			return true
+		}
 		r.lost = false
-		return false
+		c.mu.Unlock()
+		if !c.paho.IsConnectionOpen() {
+			return false
+		}
 	}
-	r.lost = false
-	if r.stopped {
-		return false // the loop's exit ends the run
-	}
-	r.parked, r.cancel = true, nil
-	return true
 }
 
 // afterLoss reports a lost connection and waits for the backoff before the next attempt (none for a
@@ -166,21 +175,33 @@ func (c *Client) afterLoss(ctx context.Context, r *run, attempt *int) bool {
 }
 
 // connectionLost restarts the parked loop after the connection was lost (paho's callback) or
-// dropped for Reconnect; while the loop runs, it notes the loss for park.
+// dropped for Reconnect; while the loop runs, it notes the loss for park. A report about an earlier
+// connection comes when a newer one is open and is ignored. The look at paho (not under c.mu) is
+// taken again if a connection came up meanwhile, so that it describes the newest connection.
 func (c *Client) connectionLost() {
-	if c.paho.IsConnectionOpen() {
-		return // a late report about an earlier connection
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	r := c.run
-	switch {
-	case r == nil || c.closed || r.stopped:
-	case r.parked:
-		r.parked = false
-		go c.loop(r, true)
-	default:
-		r.lost = true
+	for {
+		c.mu.Lock()
+		ups := c.ups
+		c.mu.Unlock()
+		if c.paho.IsConnectionOpen() {
+			return // a late report about an earlier connection
+		}
+		c.mu.Lock()
+		if c.ups != ups {
+			c.mu.Unlock()
+			continue // a connection came up while we looked: look again
+		}
+		r := c.run
+		switch {
+		case r == nil || c.closed || r.stopped:
+		case r.parked:
+			r.parked = false
+			go c.loop(r, true)
+		default:
+			r.lost = true
+		}
+		c.mu.Unlock()
+		return
 	}
 }
 

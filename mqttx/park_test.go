@@ -97,3 +97,33 @@ func TestConnectAbandonedAsItConnects(t *testing.T) {
 		dcancel()
 	}
 }
+
+// A connection dropped right as it comes up, again and again, is always
+// reconnected: the loss lands around the moment the loop parks, and the
+// loop must neither park on a dead connection nor miss the report. A
+// stress test: the stale read this guards against (see park) took a CI
+// run under load to show up once, and 400 drops here did not reproduce it.
+func TestDropsAtConnectTimeAlwaysReconnect(t *testing.T) {
+	b := mqttxtest.NewBroker(t)
+	opts := testOptions(t, b.URL())
+	const drops = 40
+	var connected atomic.Int32
+	reconnected := make(chan struct{})
+	opts.OnEvent = func(e mqttx.Event) {
+		if e.Kind != mqttx.EventConnected {
+			return
+		}
+		switch n := connected.Add(1); {
+		case n <= drops:
+			b.Disconnect(opts.ClientID) // as soon as the client hears it is up
+		case n == drops+1:
+			close(reconnected)
+		}
+	}
+	connect(t, newClient(t, opts))
+	select {
+	case <-reconnected:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("stuck after %d connections: a drop was not followed by a reconnect", connected.Load())
+	}
+}
