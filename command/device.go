@@ -379,20 +379,21 @@ func (d *Device) dispatch(ctx context.Context, req *Request, answer func(context
 // (no Done channel) gets one per command, released by the function.
 func (d *Device) commandContext(ctx context.Context) (context.Context, func()) {
 	done := ctx.Done()
+	if done != nil {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if d.cmdCtx != nil && done == d.cmdDone {
+			return d.cmdCtx, func() {}
+		}
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(d.base, cancel)
 	if done == nil {
-		cctx, cancel := context.WithCancel(ctx)
-		stop := context.AfterFunc(d.base, cancel)
 		return cctx, func() { stop(); cancel() }
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.cmdCtx == nil || done != d.cmdDone {
-		cctx, cancel := context.WithCancel(ctx)
-		stop := context.AfterFunc(d.base, cancel)
-		context.AfterFunc(ctx, func() { stop() }) // no hook left in d.base once ctx ends
-		d.cmdCtx, d.cmdDone = cctx, done
-	}
-	return d.cmdCtx, func() {}
+	context.AfterFunc(ctx, func() { stop() }) // no hook left in d.base once ctx ends
+	d.cmdCtx, d.cmdDone = cctx, done
+	return cctx, func() {}
 }
 
 // envelopeReply returns the replyFunc that sends response envelopes on

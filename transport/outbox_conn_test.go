@@ -183,25 +183,7 @@ func TestSendReportsDrop(t *testing.T) {
 // dead-lettered at once (LimitError is permanent), and the next is sent.
 func TestStoredRecordBreakingLimitIsDeadLettered(t *testing.T) {
 	b := mqttxtest.NewBroker(t)
-	dir := t.TempDir()
-	cfg := plainConfig(b)
-	cfg.Outbox.Dir = dir
-	first, err := mqtt.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []string{"0123456789abcdef", "ok"} {
-		if err := first.Enqueue(transport.Message{Topic: "events", Payload: []byte(p), QoS: 1}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	closeConn(t, first)
-
-	dead := &dropLog{}
-	cfg.MaxPayload = 10
-	cfg.Outbox.OnDeadLetter = dead.onDrop
-	cfg.Outbox.OnDrop = func(outbox.Record, error) {}
-	c := newPlain(t, cfg)
+	c, dead := reopenUnderSmallerLimit(t, b, "0123456789abcdef", "ok")
 	if n := c.Queued(); n != 2 {
 		t.Fatalf("Queued after reopening = %d, want 2", n)
 	}
@@ -221,22 +203,7 @@ func TestStoredRecordBreakingLimitIsDeadLettered(t *testing.T) {
 // stored record still is, even behind them in Seq order.
 func TestStoredRecordCheckedAfterNewPuts(t *testing.T) {
 	b := mqttxtest.NewBroker(t)
-	cfg := plainConfig(b)
-	cfg.Outbox.Dir = t.TempDir()
-	first, err := mqtt.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := first.Enqueue(transport.Message{Topic: "events", Payload: []byte("0123456789abcdef"), QoS: 1}); err != nil {
-		t.Fatal(err)
-	}
-	closeConn(t, first)
-
-	dead := &dropLog{}
-	cfg.MaxPayload = 10
-	cfg.Outbox.OnDeadLetter = dead.onDrop
-	cfg.Outbox.OnDrop = func(outbox.Record, error) {}
-	c := newPlain(t, cfg)
+	c, dead := reopenUnderSmallerLimit(t, b, "0123456789abcdef")
 	for _, p := range []string{"new1", "new2"} {
 		if err := c.Enqueue(transport.Message{Topic: "events", Payload: []byte(p), QoS: 1}); err != nil {
 			t.Fatal(err)
@@ -309,7 +276,7 @@ func TestCloseEndsWaitingSends(t *testing.T) {
 func TestSendSurvivesDropWithoutAck(t *testing.T) {
 	leakcheck.Check(t)
 	b := mqttxtest.NewBroker(t)
-	c := connectedConn(t, b)
+	c := connectPlain(t, plainConfig(b))
 	events := newEventLog()
 	c.Watch(events.watch)
 	b.WithholdAcks(testDevice, true)
@@ -327,6 +294,32 @@ func TestSendSurvivesDropWithoutAck(t *testing.T) {
 	if len(got) != 2 || string(got[0].Payload) != "x" || string(got[1].Payload) != "x" {
 		t.Errorf("broker received %+v, want x twice", got)
 	}
+}
+
+// reopenUnderSmallerLimit has a first process store payloads (QoS 1, in a
+// durable outbox, never connected), then opens that outbox again in a Conn
+// whose MaxPayload is 10 bytes, as a process restarted under a smaller
+// limit. The dropLog records what is dead-lettered.
+func reopenUnderSmallerLimit(t *testing.T, b *mqttxtest.Broker, payloads ...string) (*transport.Conn, *dropLog) {
+	t.Helper()
+	cfg := plainConfig(b)
+	cfg.Outbox.Dir = t.TempDir()
+	first, err := mqtt.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range payloads {
+		if err := first.Enqueue(transport.Message{Topic: "events", Payload: []byte(p), QoS: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closeConn(t, first)
+
+	dead := &dropLog{}
+	cfg.MaxPayload = 10
+	cfg.Outbox.OnDeadLetter = dead.onDrop
+	cfg.Outbox.OnDrop = func(outbox.Record, error) {}
+	return newPlain(t, cfg), dead
 }
 
 // --- helpers shared with reliability_test.go ---

@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/tether-iot/tether/internal/leakcheck"
 	"github.com/tether-iot/tether/mqttx/mqttxtest"
 	"github.com/tether-iot/tether/transport"
-	"github.com/tether-iot/tether/transport/mqtt"
 )
 
 // A connected Send with nothing queued publishes from its own goroutine.
@@ -20,7 +21,7 @@ import (
 func TestSendContextEndingDuringAckSendsOnce(t *testing.T) {
 	leakcheck.Check(t)
 	b := mqttxtest.NewBroker(t)
-	c := connectedConn(t, b)
+	c := connectPlain(t, plainConfig(b))
 	b.DelayAcks(300 * time.Millisecond)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -44,7 +45,7 @@ func TestSendContextEndingDuringAckSendsOnce(t *testing.T) {
 func TestSendsDuringAnInlineSendFollowInOrder(t *testing.T) {
 	leakcheck.Check(t)
 	b := mqttxtest.NewBroker(t)
-	c := connectedConn(t, b)
+	c := connectPlain(t, plainConfig(b))
 	b.DelayAcks(100 * time.Millisecond)
 
 	ctx := testContext(t)
@@ -77,19 +78,6 @@ func TestSendsDuringAnInlineSendFollowInOrder(t *testing.T) {
 	}
 }
 
-// connectedConn returns a Conn with the plain adapter connected to b,
-// closed at the end of the test.
-func connectedConn(t *testing.T, b *mqttxtest.Broker) *transport.Conn {
-	t.Helper()
-	c, err := mqtt.New(plainConfig(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { closeConn(t, c) })
-	connect(t, c)
-	return c
-}
-
 // A Send publishing its own QoS 1 message is paced like the sender: it
 // publishes at once only while the rate limits allow it, and leaves the
 // rest to the sender, which waits for its turn.
@@ -117,5 +105,31 @@ func TestQoS1SendsArePaced(t *testing.T) {
 		if p != fmt.Sprint(i) {
 			t.Fatalf("broker received %q, want 0..19 in order", got)
 		}
+	}
+}
+
+// senderRunning reports whether the outbox's sender goroutine exists.
+func senderRunning() bool {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	return strings.Contains(string(buf), "transport.(*Conn).drainOutbox")
+}
+
+// A connected device sending one QoS 1 message at a time never starts the
+// sender goroutine: each Send publishes its own message.
+func TestSequentialSendsStartNoSender(t *testing.T) {
+	b := mqttxtest.NewBroker(t)
+	c := connectPlain(t, plainConfig(b))
+	ctx := testContext(t)
+	for i := range 20 {
+		if err := c.Send(ctx, transport.Message{Topic: "events", Payload: []byte(fmt.Sprint(i)), QoS: 1}); err != nil {
+			t.Fatalf("Send %d: %v", i, err)
+		}
+		if senderRunning() {
+			t.Fatalf("after Send %d the sender goroutine runs", i)
+		}
+	}
+	if got := len(b.Received(testDevice)); got != 20 {
+		t.Fatalf("broker received %d messages, want 20", got)
 	}
 }
