@@ -133,6 +133,8 @@ func (c *Client) IsConnected() bool {
 // is returned at once as a *ConnectError. If ctx ends first, the loop is stopped and Connect returns
 // an error matching ctx.Err() (and the last attempt's error). Once connected, the loop keeps
 // reconnecting until Disconnect. Calling Connect while the loop runs waits for the connection.
+// When Connect returns nil, Options.OnEvent has been called with the EventConnected of the
+// connection (unless ctx ended while it ran), so OnEvent must not itself call Connect.
 func (c *Client) Connect(ctx context.Context) error {
 	c.mu.Lock()
 	if c.closed {
@@ -151,7 +153,16 @@ func (c *Client) Connect(ctx context.Context) error {
 
 	select {
 	case <-r.up:
-		return c.runErr(r)
+		if err := c.runErr(r); err != nil {
+			return err
+		}
+		// OnEvent has seen EventConnected when Connect returns: a
+		// Transport marks itself online there.
+		select {
+		case <-c.events.wait():
+		case <-ctx.Done():
+		}
+		return nil
 	case <-ctx.Done():
 		if isClosed(r.up) {
 			return c.runErr(r)

@@ -77,11 +77,14 @@ func (c *Client) loop(r *run, resumed bool) {
 			return
 		}
 		if err == nil {
+			c.log.Info("mqttx: connected", slog.Int("attempt", attempt), slog.Bool("session_present", sessionPresent))
+			// Emitted before r.up is closed: Connect waits for the
+			// events emitted before it, so OnEvent has seen this one when
+			// Connect returns.
+			c.events.emit(Event{Kind: EventConnected, Attempt: attempt, SessionPresent: sessionPresent})
 			if !isClosed(r.up) {
 				close(r.up)
 			}
-			c.log.Info("mqttx: connected", slog.Int("attempt", attempt), slog.Bool("session_present", sessionPresent))
-			c.events.emit(Event{Kind: EventConnected, Attempt: attempt, SessionPresent: sessionPresent})
 			if parked = c.park(r, attempt); parked || ctx.Err() != nil {
 				return
 			}

@@ -81,3 +81,23 @@ func TestRefusalAfterFirstConnectionIsRetriedWithBackoff(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// When Connect returns, OnEvent has been called with EventConnected, even
+// when the callback is slow: a Transport marks itself online there, and
+// what it does right after Connect depends on it.
+func TestConnectReturnsAfterOnEventSawConnected(t *testing.T) {
+	b := mqttxtest.NewBroker(t)
+	events := newEventLog()
+	opts := testOptions(t, b.URL())
+	opts.OnEvent = func(e mqttx.Event) {
+		if e.Kind == mqttx.EventConnected {
+			time.Sleep(50 * time.Millisecond)
+		}
+		events.record(e)
+	}
+	c := newClient(t, opts)
+	connect(t, c)
+	if n := events.count(mqttx.EventConnected); n != 1 {
+		t.Fatalf("OnEvent saw %d EventConnected when Connect returned, want 1 (events %v)", n, events.kinds())
+	}
+}

@@ -95,7 +95,10 @@ func Start(t testing.TB, cfg Config) *Broker {
 		conf.WriteString(cfg.Extra + "\n")
 	}
 
-	port := freePort(t)
+	// All ports are picked while the others are still held: a port
+	// closed before the next is picked can be handed out again.
+	ports := freePorts(t, 1+btoi(cfg.TLS)+btoi(cfg.WebSocket))
+	port, ports := ports[0], ports[1:]
 	b.URL = "tcp://" + port
 	b.addrs = append(b.addrs, port)
 	fmt.Fprintf(&conf, "\nlistener %s 127.0.0.1\n", portOf(port))
@@ -114,14 +117,15 @@ func Start(t testing.TB, cfg Config) *Broker {
 			t.Fatalf("mosquittotest: %v", err)
 		}
 		b.CA = ca
-		p := freePort(t)
+		p := ports[0]
+		ports = ports[1:]
 		b.TLSURL = "tls://" + p
 		b.addrs = append(b.addrs, p)
 		fmt.Fprintf(&conf, "\nlistener %s 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\nrequire_certificate true\ntls_version tlsv1.2\n",
 			portOf(p), files.CA, files.Cert, files.Key)
 	}
 	if cfg.WebSocket {
-		p := freePort(t)
+		p := ports[0]
 		b.WSURL = "ws://" + p + "/mqtt"
 		b.addrs = append(b.addrs, p)
 		fmt.Fprintf(&conf, "\nlistener %s 127.0.0.1\nprotocol websockets\n", portOf(p))
@@ -286,15 +290,28 @@ func writePasswords(path string, users map[string]string) error {
 	return nil
 }
 
-// freePort returns "127.0.0.1:PORT" for a port the OS just handed out.
-func freePort(t testing.TB) string {
+// freePorts returns n distinct "127.0.0.1:PORT" addresses the OS just
+// handed out. Each listener stays open until all n are picked, so the OS
+// cannot hand the same port out twice.
+func freePorts(t testing.TB, n int) []string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("mosquittotest: %v", err)
+	addrs := make([]string, 0, n)
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("mosquittotest: %v", err)
+		}
+		defer ln.Close()
+		addrs = append(addrs, ln.Addr().String())
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addrs
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func portOf(addr string) string {
