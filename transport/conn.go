@@ -95,6 +95,10 @@ type Conn struct {
 	runClosed bool               // Close: no more sending
 	runWG     sync.WaitGroup     // the sender goroutine and Sends sending
 
+	// Cloud topics of recent canonical topics (prepare); made by the
+	// first Send, so that a connection that never sends holds none.
+	topics atomic.Pointer[topicCache]
+
 	subMu  sync.Mutex // serializes subscription changes (they wait on the network)
 	mu     sync.Mutex
 	routes smallmap.Map[*route] // by cloud filter
@@ -260,15 +264,30 @@ func (c *Conn) SendDirect(ctx context.Context, msg Message) error {
 // prepare validates a canonical message and returns its cloud topic,
 // checked against the cloud's rules.
 func (c *Conn) prepare(msg Message) (string, error) {
-	if err := ValidateTopic(msg.Topic); err != nil {
-		return "", err
+	plain := msg.Properties.IsZero()
+	topic, known := "", false
+	tc := c.topics.Load()
+	if plain && tc != nil {
+		topic, known = tc.get(msg.Topic)
 	}
-	topic, err := c.dialect.PublishTopic(msg)
-	if err != nil {
-		return "", err
+	if !known {
+		if err := ValidateTopic(msg.Topic); err != nil {
+			return "", err
+		}
+		var err error
+		if topic, err = c.dialect.PublishTopic(msg); err != nil {
+			return "", err
+		}
 	}
 	if err := c.dialect.CheckPublish(topic, msg.Payload, msg.QoS); err != nil {
 		return "", err
+	}
+	if plain && !known {
+		if tc == nil {
+			c.topics.CompareAndSwap(nil, new(topicCache))
+			tc = c.topics.Load()
+		}
+		tc.put(msg.Topic, topic)
 	}
 	return topic, nil
 }

@@ -172,13 +172,24 @@ func (c *Conn) sendQueued(ctx context.Context, topic string, msg Message) error 
 	}
 	c.acks.beginPut()
 	seq, err := ob.Put(outbox.Record{Topic: topic, Payload: msg.Payload, QoS: msg.QoS})
-	done := c.acks.endPut(seq, err == nil)
 	if err != nil {
+		c.acks.endPut(seq, false)
 		return putError(err)
 	}
-	if !c.sendInline(ctx, ob, seq, topic, msg.Payload) {
-		c.putDone(seq)
+	if claim, runCtx, ok := c.claimInline(ob, seq, len(topic)+len(msg.Payload)); ok {
+		// Nobody else sends or drops a claimed record: its outcome is
+		// the claimer's, and no waiter is needed unless it stays queued.
+		c.acks.endPut(seq, false)
+		return c.sendInline(ctx, runCtx, ob, claim)
 	}
+	done := c.acks.endPut(seq, true)
+	c.putDone(seq)
+	return c.awaitQueued(ctx, seq, done)
+}
+
+// awaitQueued waits for the outcome of the queued record seq on done, or
+// for ctx (ErrQueued).
+func (c *Conn) awaitQueued(ctx context.Context, seq uint64, done <-chan error) error {
 	select {
 	case err := <-done:
 		return err
@@ -247,30 +258,27 @@ func (c *Conn) sent(seq uint64, err error) error {
 	return nil
 }
 
-// sendInline publishes the record seq, just put by a Send, from the
-// Send's own goroutine when nothing else is sending and the rate limits
-// allow it at once: the common case of a connected device sending one
-// message at a time then costs no hand-off to the sender goroutine. It
-// reports false if it did not take the record, which the sender then
-// sends. If ctx ends before the acknowledgement, a goroutine takes over
-// the wait, so that the record is neither abandoned nor sent twice at
-// once; the Send returns ErrQueued as usual.
-func (c *Conn) sendInline(ctx context.Context, ob *outbox.Outbox, seq uint64, topic string, payload []byte) bool {
+// claimInline claims the record seq, just put by a Send, for the Send to
+// publish from its own goroutine, when nothing else is sending and the
+// rate limits allow it at once: the common case of a connected device
+// sending one message at a time then costs no hand-off to the sender
+// goroutine. size is what the record weighs for the byte limit. It
+// reports false if it did not claim the record, which the sender then
+// sends.
+func (c *Conn) claimInline(ob *outbox.Outbox, seq uint64, size int) (outbox.Claim, context.Context, bool) {
 	c.runMu.Lock()
+	defer c.runMu.Unlock()
 	if !c.online || c.runClosed || c.runActive {
-		c.runMu.Unlock()
-		return false
+		return outbox.Claim{}, nil, false
 	}
-	paced, ok := c.paceNow(int64(len(topic) + len(payload)))
+	paced, ok := c.paceNow(int64(size))
 	if !ok {
-		c.runMu.Unlock()
-		return false
+		return outbox.Claim{}, nil, false
 	}
 	claim, ok := ob.Claim(seq)
 	if !ok {
 		paced.cancel() // the sender paces the record itself
-		c.runMu.Unlock()
-		return false
+		return outbox.Claim{}, nil, false
 	}
 	c.noteChecked(seq)
 	c.runActive = true
@@ -278,36 +286,49 @@ func (c *Conn) sendInline(ctx context.Context, ob *outbox.Outbox, seq uint64, to
 	if c.runCancel == nil {
 		c.runCtx, c.runCancel = context.WithCancel(context.Background())
 	}
-	runCtx := c.runCtx
-	c.runMu.Unlock()
+	return claim, c.runCtx, true
+}
 
+// sendInline publishes a record claimed by claimInline and returns the
+// Send's result. If ctx ends before the acknowledgement, a goroutine takes
+// over the wait, so that the record is neither abandoned nor sent twice
+// at once, and the Send returns ErrQueued as usual. If the publish fails
+// (the connection was lost), the record stays queued for the sender and
+// the Send waits for its outcome like any queued one.
+func (c *Conn) sendInline(ctx, runCtx context.Context, ob *outbox.Outbox, claim outbox.Claim) error {
 	rec := claim.Record()
 	pub, err := c.client.PublishAsync(runCtx, rec.Topic, rec.Payload, rec.QoS, rec.Retain)
-	if err != nil {
-		c.endInline(ob, claim, c.sent(seq, err))
-		return true
+	if err == nil {
+		select {
+		case <-pub.Done():
+		case <-runCtx.Done():
+		case <-ctx.Done():
+			go func() {
+				select {
+				case <-pub.Done():
+				case <-runCtx.Done():
+				}
+				c.endInline(ob, claim, c.sent(rec.Seq, pub.Wait(runCtx)))
+			}()
+			return fmt.Errorf("%w: %w", ErrQueued, ctx.Err())
+		}
+		err = pub.Wait(runCtx)
 	}
-	select {
-	case <-pub.Done():
-	case <-runCtx.Done():
-	case <-ctx.Done():
-		go func() {
-			select {
-			case <-pub.Done():
-			case <-runCtx.Done():
-			}
-			c.endInline(ob, claim, c.sent(seq, pub.Wait(runCtx)))
-		}()
-		return true
+	if err == nil {
+		c.endInline(ob, claim, nil)
+		return nil
 	}
-	c.endInline(ob, claim, c.sent(seq, pub.Wait(runCtx)))
-	return true
+	// Registered before Done: from Done on, the sender may send the
+	// record, or the outbox drop it, and tell the waiter.
+	done := c.acks.wait(rec.Seq)
+	c.endInline(ob, claim, c.sent(rec.Seq, err))
+	return c.awaitQueued(ctx, rec.Seq, done)
 }
 
 // endInline applies the outcome of sendInline and hands the sending back:
 // the sender goroutine starts if records were put meanwhile, or the
 // record failed and is to be retried.
-func (c *Conn) endInline(ob *outbox.Outbox, claim *outbox.Claim, err error) {
+func (c *Conn) endInline(ob *outbox.Outbox, claim outbox.Claim, err error) {
 	claim.Done(err)
 	c.runMu.Lock()
 	c.runActive = false
@@ -543,6 +564,23 @@ func (a *ackWaiters) endPut(seq uint64, queued bool) <-chan error {
 	if a.putting == 0 {
 		clear(a.early) // no Put left to look them up
 	}
+	return ch
+}
+
+// wait returns the channel on which the outcome of record seq arrives, for
+// a record whose outcome cannot have arrived yet (it is claimed).
+func (a *ackWaiters) wait(seq uint64) <-chan error {
+	ch := make(chan error, 1)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed != nil {
+		ch <- a.closed
+		return ch
+	}
+	if a.waiting == nil {
+		a.waiting = make(map[uint64]chan error)
+	}
+	a.waiting[seq] = ch
 	return ch
 }
 

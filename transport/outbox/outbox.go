@@ -21,11 +21,11 @@ type Outbox struct {
 	notify  chan struct{} // signalled by Put, wakes Run
 	syncing *time.Timer   // pending SyncInterval fsync
 
-	running   bool // a Run or Drain is active
-	draining  bool // it is a Drain
+	running   bool // a Run, Drain or Claim is active
+	draining  bool // it is a Drain (or a Claim)
 	online    bool // SetOnline
 	runCancel context.CancelFunc
-	runDone   chan struct{}
+	active    sync.WaitGroup // the active Run, Drain or Claim; Close waits for it
 	inflight  *entry // picked by Run: never dropped for room or age
 	sending   bool   // inflight is inside send
 	suspect   *entry // sent and not acknowledged: ConnectionLost blames it
@@ -383,13 +383,13 @@ func (o *Outbox) Close() error {
 		o.mu.Unlock()
 		return nil
 	}
-	o.closed = true
-	cancel, done := o.runCancel, o.runDone
+	o.closed = true // no Run, Drain or Claim starts after this
+	cancel := o.runCancel
 	o.mu.Unlock()
 	if cancel != nil {
 		cancel()
-		<-done
 	}
+	o.active.Wait()
 	o.mu.Lock()
 	if o.syncing != nil {
 		o.syncing.Stop()

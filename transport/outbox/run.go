@@ -95,17 +95,17 @@ func (o *Outbox) run(ctx context.Context, send SendFunc, pace Pace, drain bool, 
 		return ErrRunning
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	o.running, o.draining, o.runCancel, o.runDone = true, drain, cancel, done
+	o.running, o.draining, o.runCancel = true, drain, cancel
+	o.active.Add(1)
 	o.mu.Unlock()
 
 	defer func() {
 		cancel()
 		o.mu.Lock()
-		o.running, o.draining, o.runCancel, o.runDone = false, false, nil, nil
+		o.running, o.draining, o.runCancel = false, false, nil
 		o.inflight, o.sending = nil, false
 		o.mu.Unlock()
-		close(done)
+		o.active.Done()
 	}()
 
 	var idle *time.Timer // Drain's linger
