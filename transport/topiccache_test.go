@@ -20,7 +20,7 @@ func (d *countingDialect) PublishTopic(msg Message) (string, error) {
 	return "dev/" + msg.Topic, nil
 }
 func (d *countingDialect) SubscribeFilter(f string) (string, error) { return "dev/" + f, nil }
-func (d *countingDialect) Incoming(msg Message) (Message, bool)      { return msg, true }
+func (d *countingDialect) Incoming(msg Message) (Message, bool)     { return msg, true }
 func (d *countingDialect) CheckPublish(_ string, payload []byte, _ byte) error {
 	if len(payload) > d.maxPayload {
 		return ErrPayloadTooLarge

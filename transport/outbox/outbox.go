@@ -26,9 +26,9 @@ type Outbox struct {
 	online    bool // SetOnline
 	runCancel context.CancelFunc
 	active    sync.WaitGroup // the active Run, Drain or Claim; Close waits for it
-	inflight  *entry // picked by Run: never dropped for room or age
-	sending   bool   // inflight is inside send
-	suspect   *entry // sent and not acknowledged: ConnectionLost blames it
+	inflight  *entry         // picked by Run: never dropped for room or age
+	sending   bool           // inflight is inside send
+	suspect   *entry         // sent and not acknowledged: ConnectionLost blames it
 }
 
 // drop is a record leaving the outbox undelivered, reported after the
