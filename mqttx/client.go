@@ -57,12 +57,14 @@ type Client struct {
 
 	workers sync.WaitGroup // subscription workers
 
-	mu        sync.Mutex
-	closed    bool
-	run       *run                        // the reconnect loop, nil while idle
-	connected bool                        // a paho connection is up (set on CONNACK, cleared on loss)
-	subs      smallmap.Map[*subscription] // by filter
-	lostErr   error                       // reason of the last connection loss
+	// The flags are kept together (a gateway holds a Client per device).
+	mu           sync.Mutex
+	closed       bool
+	connected    bool                        // a paho connection is up (set on CONNACK, cleared on loss)
+	reconnectNow bool                        // Reconnect: the loop skips the backoff
+	run          *run                        // the reconnect loop, nil while idle
+	subs         smallmap.Map[*subscription] // by filter
+	lostErr      error                       // reason of the last connection loss
 	// Per attempt: read by paho's callbacks, which cannot take a ctx.
 	attemptCtx context.Context
 	creds      Credentials
@@ -70,12 +72,10 @@ type Client struct {
 	conn       net.Conn // the connection of the current attempt or session
 
 	// Graceful reconnect (Reconnect): renewing is non-nil while one runs
-	// and is closed when it ends; reconnectNow tells the loop to skip the
-	// backoff; ups counts successful connections.
-	renewing     chan struct{}
-	reconnectNow bool
-	ups          uint64
-	inflight     int // QoS>0 publishes waiting for their acknowledgement
+	// and is closed when it ends; ups counts successful connections.
+	renewing chan struct{}
+	ups      uint64
+	inflight int // QoS>0 publishes waiting for their acknowledgement
 }
 
 // New validates opts and returns a client. It does no I/O and starts no goroutine.

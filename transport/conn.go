@@ -74,7 +74,6 @@ type Conn struct {
 	// use: most connections never queue anything.
 	ob         atomic.Pointer[outbox.Outbox]
 	obOpts     *outbox.Options // for the lazy open; nil for the defaults
-	pacing     outbox.Pace     // msgLimit and byteLimit, shared with direct publishes
 	userOnDrop func(outbox.Record, error)
 	acks       ackWaiters
 	// checkedFrom is the Seq of the first record this Conn put (0 until
@@ -86,13 +85,15 @@ type Conn struct {
 	// The outbox's sender: a goroutine that drains the outbox while
 	// connected and something is queued, or a Send that publishes its own
 	// record while the outbox was idle (outbox_conn.go).
+	// (The flags are kept together: a gateway holds a Conn per device.)
 	runMu     sync.Mutex
 	online    bool               // from EventConnected to EventConnectionLost
 	runActive bool               // the sender goroutine runs, or a Send sends
 	runKicked bool               // records were put since it last looked
+	runClosed bool               // Close: no more sending
+	closed    bool               // Close was called; guarded by renewMu
 	runCtx    context.Context    // the sending's context for this connection
 	runCancel context.CancelFunc // cancels runCtx when the connection is lost
-	runClosed bool               // Close: no more sending
 	runWG     sync.WaitGroup     // the sender goroutine and Sends sending
 
 	// Cloud topics of recent canonical topics (prepare); made by the
@@ -109,7 +110,6 @@ type Conn struct {
 
 	renewMu     sync.Mutex
 	renewTimer  *time.Timer
-	closed      bool
 	renewCancel context.CancelFunc
 	renewing    sync.WaitGroup // an armed or running renewal; Close waits for it
 }

@@ -60,7 +60,6 @@ const outboxLinger = time.Second
 // opened on first use. Callbacks are routed through c.
 func (c *Conn) openOutbox(opts outbox.Options) error {
 	c.userOnDrop = opts.OnDrop
-	c.pacing = outbox.Pace{Messages: c.msgLimit, Bytes: c.byteLimit}
 	if err := opts.Validate(); err != nil {
 		return &ConfigError{Setting: "Outbox", Reason: "cannot open the outbox", Err: err}
 	}
@@ -457,7 +456,7 @@ func (c *Conn) drainOutbox() {
 		ctx := c.runCtx
 		c.runMu.Unlock()
 
-		err := ob.Drain(ctx, c.sendRecord, c.pacing, outboxLinger)
+		err := ob.Drain(ctx, c.sendRecord, outbox.Pace{Messages: c.msgLimit, Bytes: c.byteLimit}, outboxLinger)
 		if err == nil || ctx.Err() != nil || errors.Is(err, outbox.ErrClosed) {
 			continue // drained, or stopped: the checks above decide
 		}
