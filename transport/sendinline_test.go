@@ -133,3 +133,37 @@ func TestSequentialSendsStartNoSender(t *testing.T) {
 		t.Fatalf("broker received %d messages, want 20", got)
 	}
 }
+
+// A Send publishing its own message whose connection drops before the
+// PUBACK does not return: the message stays queued, the sender resends it
+// on the next connection, and the Send returns nil once it is
+// acknowledged there.
+func TestInlineSendLostConnectionWaitsForResend(t *testing.T) {
+	leakcheck.Check(t)
+	b := mqttxtest.NewBroker(t)
+	c := connectPlain(t, plainConfig(b))
+	b.WithholdAcks(testDevice, true)
+
+	ctx := testContext(t)
+	sent := make(chan error, 1)
+	go func() { sent <- c.Send(ctx, transport.Message{Topic: "events", Payload: []byte("a"), QoS: 1}) }()
+	waitReceived(t, b, 1) // on the wire, its PUBACK withheld
+	b.WithholdAcks(testDevice, false)
+	if !b.Disconnect(testDevice) {
+		t.Fatal("the broker did not know the device")
+	}
+	select {
+	case err := <-sent:
+		if err != nil {
+			t.Fatalf("Send = %v, want nil after the resend", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("Send did not return after the reconnect")
+	}
+	if got := payloads(b.Received(testDevice)); len(got) != 2 || got[0] != "a" || got[1] != "a" {
+		t.Fatalf("broker received %q, want a twice (first copy unacknowledged, then the resend)", got)
+	}
+	if n := c.Queued(); n != 0 {
+		t.Fatalf("Queued = %d after the acknowledgement, want 0", n)
+	}
+}
