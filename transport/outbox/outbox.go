@@ -113,15 +113,7 @@ func (o *Outbox) Put(rec Record) (uint64, error) {
 		return 0, ErrFull
 	}
 
-	// One allocation for both slices; the caller may reuse its buffers.
-	buf := make([]byte, len(rec.Payload)+len(rec.Meta))
-	n := copy(buf, rec.Payload)
-	copy(buf[n:], rec.Meta)
-	rec.Payload = buf[:n:n]
-	rec.Meta = nil
-	if len(buf) > n {
-		rec.Meta = buf[n:]
-	}
+	rec.Payload, rec.Meta = copyRecordData(rec.Payload, rec.Meta)
 	if rec.Enqueued.IsZero() {
 		rec.Enqueued = now
 	}
@@ -159,6 +151,22 @@ func (o *Outbox) Put(rec Record) (uint64, error) {
 	}
 	o.report(drops)
 	return rec.Seq, nil
+}
+
+// copyRecordData copies a record's payload and meta, which the caller may
+// reuse, in one allocation.
+func copyRecordData(payload, meta []byte) ([]byte, []byte) {
+	if len(meta) == 0 {
+		// The make-and-copy form lets the compiler skip zeroing the
+		// buffer first: the payload is the whole record's data, often KiBs.
+		p := make([]byte, len(payload))
+		copy(p, payload)
+		return p, nil
+	}
+	buf := make([]byte, len(payload)+len(meta))
+	n := copy(buf, payload)
+	copy(buf[n:], meta)
+	return buf[:n:n], buf[n:]
 }
 
 // onlineLocked reports whether the transport is connected: a Run is
