@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/tether-iot/tether/mqttx"
 	"github.com/tether-iot/tether/transport/outbox"
 )
@@ -270,13 +268,16 @@ func (c *Conn) claimInline(ob *outbox.Outbox, seq uint64, size int) (outbox.Clai
 	if !c.online || c.runClosed || c.runActive {
 		return outbox.Claim{}, nil, false
 	}
-	paced, ok := c.paceNow(int64(size))
-	if !ok {
-		return outbox.Claim{}, nil, false
+	now := time.Now()
+	if !c.mayPaceNow(now, size) {
+		return outbox.Claim{}, nil, false // the sender paces the record
 	}
 	claim, ok := ob.Claim(seq)
 	if !ok {
-		paced.cancel() // the sender paces the record itself
+		return outbox.Claim{}, nil, false
+	}
+	if !c.takePace(now, size) {
+		claim.Release() // the sender paces the record
 		return outbox.Claim{}, nil, false
 	}
 	c.noteChecked(seq)
@@ -338,43 +339,23 @@ func (c *Conn) endInline(ob *outbox.Outbox, claim outbox.Claim, err error) {
 	c.runWG.Done()
 }
 
-// paceNow takes, if the Conn's rate limits allow it at once, one message
-// and size bytes from them, and reports whether it did. A record that
-// must wait is left to the sender, which paces it.
-func (c *Conn) paceNow(size int64) (reservation, bool) {
-	now := time.Now()
-	var r reservation
-	if c.msgLimit != nil {
-		r.msg = c.msgLimit.ReserveN(now, 1)
-		if !r.msg.OK() || r.msg.DelayFrom(now) > 0 {
-			r.cancel()
-			return reservation{}, false
-		}
-	}
-	if c.byteLimit != nil && size > 0 {
-		r.bytes = c.byteLimit.ReserveN(now, int(size))
-		if !r.bytes.OK() || r.bytes.DelayFrom(now) > 0 {
-			r.cancel()
-			return reservation{}, false
-		}
-	}
-	return r, true
+// mayPaceNow reports whether the Conn's rate limits would allow one more
+// message of size bytes at once. It takes nothing (and allocates nothing,
+// unlike a reservation); takePace does.
+func (c *Conn) mayPaceNow(now time.Time, size int) bool {
+	return (c.msgLimit == nil || c.msgLimit.TokensAt(now) >= 1) &&
+		(c.byteLimit == nil || size <= 0 || c.byteLimit.TokensAt(now) >= float64(size))
 }
 
-// reservation is what paceNow took from the rate limiters.
-type reservation struct {
-	msg, bytes *rate.Reservation
-}
-
-// cancel gives the reserved tokens back.
-func (r reservation) cancel() {
-	now := time.Now()
-	if r.msg != nil {
-		r.msg.CancelAt(now)
+// takePace takes one message and size bytes from the rate limits if they
+// allow it at once, and reports whether it did. Another publish may have
+// taken tokens since mayPaceNow: then the message token may be spent
+// without the bytes, which paces more strictly, never less.
+func (c *Conn) takePace(now time.Time, size int) bool {
+	if c.msgLimit != nil && !c.msgLimit.AllowN(now, 1) {
+		return false
 	}
-	if r.bytes != nil {
-		r.bytes.CancelAt(now)
-	}
+	return c.byteLimit == nil || size <= 0 || c.byteLimit.AllowN(now, size)
 }
 
 // outboxDropped is the outbox's OnDrop: it fails the Send waiting for the

@@ -40,6 +40,21 @@ func (o *Outbox) Claim(seq uint64) (Claim, bool) {
 // retained after Done.
 func (c Claim) Record() Record { return c.e.rec }
 
+// Release gives the claimed record back unsent, first in line as before,
+// for a caller that found it cannot send it now after all. Call it instead
+// of Done.
+func (c Claim) Release() {
+	o := c.o
+	o.mu.Lock()
+	// A claimed record is the newest put and was never sent: nothing
+	// was blamed on it, and nothing else was the suspect (an older
+	// unacknowledged record would be first in line, and Claim fails then).
+	o.inflight, o.sending, o.suspect = nil, false, nil
+	o.running, o.draining, o.runCancel = false, false, nil
+	o.mu.Unlock()
+	o.active.Done()
+}
+
 // Done applies the outcome of the send, as Run does with SendFunc's
 // result: nil removes the record (acknowledged), an error for which
 // IsPermanent is true dead-letters it, and any other error leaves it first

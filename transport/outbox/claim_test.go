@@ -104,3 +104,37 @@ func TestCloseWaitsForClaim(t *testing.T) {
 		t.Fatalf("acknowledged record reported dropped: %v", drops)
 	}
 }
+
+// A released claim leaves the record first in line, unblamed: a
+// connection drop does not count against it, Drain sends it, and Close
+// does not wait for the claim any more.
+func TestClaimRelease(t *testing.T) {
+	o, _ := open(t, Options{QuarantineAfter: 1})
+	a := put(t, o, "a")
+	c, ok := o.Claim(a)
+	if !ok {
+		t.Fatal("could not claim the first record")
+	}
+	c.Release()
+	o.ConnectionLost() // would dead-letter a blamed record at QuarantineAfter 1
+	if got := payloads(snapshot(o)); !equalStrings(got, []string{"a"}) {
+		t.Fatalf("after Release the outbox holds %v, want [a]", got)
+	}
+	r := &recorder{}
+	if err := o.Drain(context.Background(), r.send, Pace{}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.sentPayloads(); !equalStrings(got, []string{"a"}) {
+		t.Fatalf("Drain sent %v, want [a]", got)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- o.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waited for a released claim")
+	}
+}
