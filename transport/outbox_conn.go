@@ -177,7 +177,7 @@ func (c *Conn) sendQueued(ctx context.Context, topic string, msg Message) error 
 		// Nobody else sends or drops a claimed record: its outcome is
 		// the claimer's, and no waiter is needed unless it stays queued.
 		c.acks.endPut(seq, false)
-		return c.sendInline(ctx, runCtx, ob, claim)
+		return c.sendInline(ctx, runCtx, claim)
 	}
 	done := c.acks.endPut(seq, true)
 	c.putDone(seq)
@@ -268,7 +268,10 @@ func (c *Conn) claimInline(ob *outbox.Outbox, seq uint64, size int) (outbox.Clai
 	if !c.online || c.runClosed || c.runActive {
 		return outbox.Claim{}, nil, false
 	}
-	now := time.Now()
+	var now time.Time
+	if c.msgLimit != nil || c.byteLimit != nil {
+		now = time.Now()
+	}
 	if !c.mayPaceNow(now, size) {
 		return outbox.Claim{}, nil, false // the sender paces the record
 	}
@@ -295,7 +298,7 @@ func (c *Conn) claimInline(ob *outbox.Outbox, seq uint64, size int) (outbox.Clai
 // at once, and the Send returns ErrQueued as usual. If the publish fails
 // (the connection was lost), the record stays queued for the sender and
 // the Send waits for its outcome like any queued one.
-func (c *Conn) sendInline(ctx, runCtx context.Context, ob *outbox.Outbox, claim outbox.Claim) error {
+func (c *Conn) sendInline(ctx, runCtx context.Context, claim outbox.Claim) error {
 	rec := claim.Record()
 	pub, err := c.client.PublishAsync(runCtx, rec.Topic, rec.Payload, rec.QoS, rec.Retain)
 	if err == nil {
@@ -308,31 +311,31 @@ func (c *Conn) sendInline(ctx, runCtx context.Context, ob *outbox.Outbox, claim 
 				case <-pub.Done():
 				case <-runCtx.Done():
 				}
-				c.endInline(ob, claim, c.sent(rec.Seq, pub.Wait(runCtx)))
+				c.endInline(claim, c.sent(rec.Seq, pub.Wait(runCtx)))
 			}()
 			return fmt.Errorf("%w: %w", ErrQueued, ctx.Err())
 		}
 		err = pub.Wait(runCtx)
 	}
 	if err == nil {
-		c.endInline(ob, claim, nil)
+		c.endInline(claim, nil)
 		return nil
 	}
 	// Registered before Done: from Done on, the sender may send the
 	// record, or the outbox drop it, and tell the waiter.
 	done := c.acks.wait(rec.Seq)
-	c.endInline(ob, claim, c.sent(rec.Seq, err))
+	c.endInline(claim, c.sent(rec.Seq, err))
 	return c.awaitQueued(ctx, rec.Seq, done)
 }
 
 // endInline applies the outcome of sendInline and hands the sending back:
 // the sender goroutine starts if records were put meanwhile, or the
 // record failed and is to be retried.
-func (c *Conn) endInline(ob *outbox.Outbox, claim outbox.Claim, err error) {
-	claim.Done(err)
+func (c *Conn) endInline(claim outbox.Claim, err error) {
+	queued := claim.Done(err)
 	c.runMu.Lock()
 	c.runActive = false
-	if c.runKicked || ob.Len() > 0 {
+	if c.runKicked || queued > 0 {
 		c.kickLocked()
 	}
 	c.runMu.Unlock()

@@ -58,11 +58,17 @@ func (c Claim) Release() {
 // Done applies the outcome of the send, as Run does with SendFunc's
 // result: nil removes the record (acknowledged), an error for which
 // IsPermanent is true dead-letters it, and any other error leaves it first
-// in line for the next Run or Drain. Call it once.
-func (c Claim) Done(err error) {
-	c.o.endSend(c.e, err)
-	c.o.mu.Lock()
-	c.o.running, c.o.draining, c.o.runCancel = false, false, nil
-	c.o.mu.Unlock()
-	c.o.active.Done()
+// in line for the next Run or Drain. It returns the number of records the
+// outbox holds then, so that the caller knows whether to start a Drain.
+// Call it once.
+func (c Claim) Done(err error) (queued int) {
+	o := c.o
+	o.mu.Lock()
+	drops := o.endSendLocked(c.e, err)
+	o.running, o.draining, o.runCancel = false, false, nil
+	queued = o.q.len()
+	o.mu.Unlock()
+	o.report(drops)
+	o.active.Done() // after report: Close returns after every OnDrop
+	return queued
 }

@@ -219,6 +219,14 @@ func (o *Outbox) beginSend(e *entry) (Record, bool) {
 // endSend applies the outcome of e's send.
 func (o *Outbox) endSend(e *entry, err error) {
 	o.mu.Lock()
+	drops := o.endSendLocked(e, err)
+	o.mu.Unlock()
+	o.report(drops)
+}
+
+// endSendLocked applies the outcome of e's send and returns the drops to
+// report once the lock is released.
+func (o *Outbox) endSendLocked(e *entry, err error) []drop {
 	o.sending, o.inflight = false, nil
 	var drops []drop
 	switch {
@@ -231,6 +239,5 @@ func (o *Outbox) endSend(e *entry, err error) {
 	case e.quarantine:
 		drops = o.removeAndPersistLocked([]*entry{e}, ErrQuarantined, true)
 	}
-	o.mu.Unlock()
-	o.report(drops)
+	return drops
 }
