@@ -23,12 +23,33 @@ var publishClients = []struct {
 }{
 	{"tether", connectTetherPublisher},
 	{"paho", connectPahoPublisher},
+	// QoS 1 only: the same transport without the outbox, which tells
+	// the outbox's share of a QoS 1 Send (a QoS 0 Send does not use it).
+	{"tether-direct", connectTetherDirectPublisher},
 }
 
 // connectTetherPublisher sends through tether's transport: the plain MQTT
 // adapter, transport.Conn (validation, dialect, pacing, and whatever Send
 // does for QoS 1) and mqttx.
 func connectTetherPublisher(b *testing.B, ctx context.Context, url, device string, qos byte) publisher {
+	conn := connectPlainConn(b, ctx, url, device)
+	return func(ctx context.Context, payload []byte) error {
+		return conn.Send(ctx, transport.Message{Topic: "telemetry", Payload: payload, QoS: qos})
+	}
+}
+
+// connectTetherDirectPublisher sends with transport.Conn's SendDirect:
+// checked and paced as by Send, but not through the outbox.
+func connectTetherDirectPublisher(b *testing.B, ctx context.Context, url, device string, qos byte) publisher {
+	conn := connectPlainConn(b, ctx, url, device)
+	return func(ctx context.Context, payload []byte) error {
+		return conn.SendDirect(ctx, transport.Message{Topic: "telemetry", Payload: payload, QoS: qos})
+	}
+}
+
+// connectPlainConn connects a transport.Conn over the plain MQTT adapter
+// and closes it when b ends.
+func connectPlainConn(b *testing.B, ctx context.Context, url, device string) *transport.Conn {
 	conn, err := mqtt.New(mqtt.Config{Server: url, DeviceID: device})
 	if err != nil {
 		b.Fatal(err)
@@ -41,9 +62,7 @@ func connectTetherPublisher(b *testing.B, ctx context.Context, url, device strin
 		defer cancel()
 		_ = conn.Close(ctx)
 	})
-	return func(ctx context.Context, payload []byte) error {
-		return conn.Send(ctx, transport.Message{Topic: "telemetry", Payload: payload, QoS: qos})
-	}
+	return conn
 }
 
 // connectPahoPublisher sends with paho's Publish and a wait for its token.
@@ -68,6 +87,9 @@ func BenchmarkPublish(b *testing.B) {
 		for _, qos := range []byte{0, 1} {
 			for _, size := range []int{64, 4096} {
 				for _, client := range publishClients {
+					if client.name == "tether-direct" && qos == 0 {
+						continue
+					}
 					name := fmt.Sprintf("broker=%s/qos=%d/size=%d/client=%s", kind, qos, size, client.name)
 					b.Run(name, func(b *testing.B) {
 						benchmarkPublish(b, kind, qos, size, client.connect)
