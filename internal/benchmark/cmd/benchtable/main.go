@@ -26,7 +26,10 @@
 // The device binary (examples/device, built with -tags tether_noemulator
 // to leave its test emulators out) and the raw paho publisher
 // (internal/benchmark/rawpaho/publisher) are built for linux/arm GOARM=7
-// with CGO_ENABLED=0 -trimpath -ldflags="-s -w".
+// with CGO_ENABLED=0 -trimpath -ldflags="-s -w". As evidence of where the
+// bytes go, it also builds the publisher on one layer of tether at a time
+// (internal/benchmark/sizeprobe: mqttx, the transport with each adapter)
+// and lists the symbol bytes per package the device program adds.
 //
 // Progress goes to stderr, the table to stdout. The exit status is 0 when
 // every budget holds, 1 when one is missed, 2 when the benchmarks could not

@@ -30,6 +30,26 @@ type binarySizes struct {
 	// extra lists, largest first, the symbol bytes per package that the
 	// device program has beyond the publisher (unstripped builds).
 	extra []packageSize
+	// layers are the stripped sizes of the publisher built on one layer
+	// of tether at a time (internal/benchmark/sizeprobe), smallest layer
+	// first; a layer whose build failed is left out.
+	layers []layerSize
+}
+
+// layerSize is the stripped size of the size probe built with one tag.
+type layerSize struct {
+	layer string // what the probe is built on
+	bytes int64
+}
+
+// sizeProbeLayers are the build tags of internal/benchmark/sizeprobe and
+// what each one builds the publisher on, in the order the layers stack.
+var sizeProbeLayers = []struct{ tag, layer string }{
+	{"sizeprobe_mqttx", "mqttx.Client"},
+	{"sizeprobe_plain", "transport, plain MQTT adapter"},
+	{"sizeprobe_aws", "transport, AWS adapter"},
+	{"sizeprobe_azure", "transport, Azure adapter"},
+	{"sizeprobe_both", "transport, both cloud adapters"},
 }
 
 type packageSize struct {
@@ -66,7 +86,15 @@ func (r *runner) binaries(ctx context.Context) binarySizes {
 	if _, s.raw, s.err = build("publisher", "./internal/benchmark/rawpaho/publisher", true, ""); s.err != nil {
 		return s
 	}
-	// Evidence: symbol sizes by package, unstripped.
+	// Evidence: the publisher on each layer, then symbol sizes by package.
+	for _, l := range sizeProbeLayers {
+		if _, n, err := build(l.tag, "./internal/benchmark/sizeprobe", true, l.tag); err == nil {
+			s.layers = append(s.layers, layerSize{layer: l.layer, bytes: n})
+		} else {
+			r.logf("size probe %s: %v", l.tag, firstLine(err.Error()))
+		}
+	}
+	// Unstripped, for the symbol sizes.
 	dev, _, err := build("device.full", "./examples/device", false, deviceTags)
 	if err != nil {
 		return s

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tether-iot/tether/internal/benchmark/pubcli"
 	"github.com/tether-iot/tether/mqttx/mqttxtest"
 )
 
@@ -19,7 +20,7 @@ func TestRunPublishesOverMutualTLS(t *testing.T) {
 	tlsCfg.Certificates = []tls.Certificate{cert}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err = run(ctx, config{server: broker.TLSURL(), clientID: "dev-1", topic: "dev-1/telemetry", count: 2, tls: tlsCfg})
+	err = run(ctx, pubcli.Config{Server: broker.TLSURL(), ClientID: "dev-1", Topic: "dev-1/telemetry", Count: 2, TLS: tlsCfg})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,31 @@
+//go:build sizeprobe_mqttx || !(sizeprobe_plain || sizeprobe_aws || sizeprobe_azure || sizeprobe_both)
+
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tether-iot/tether/internal/benchmark/pubcli"
+	"github.com/tether-iot/tether/mqttx"
+)
+
+func run(ctx context.Context, cfg pubcli.Config) error {
+	c, err := mqttx.New(mqttx.Options{Server: cfg.Server, ClientID: cfg.ClientID, TLSConfig: cfg.TLS})
+	if err != nil {
+		return err
+	}
+	if err := c.Connect(ctx); err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer c.Disconnect(context.Background())
+	for i := 0; i < cfg.Count; i++ {
+		if err := pubcli.Pause(ctx, cfg, i); err != nil {
+			return err
+		}
+		if err := c.Publish(ctx, cfg.Topic, pubcli.Payload(i), 1, false); err != nil {
+			return fmt.Errorf("publish: %w", err)
+		}
+	}
+	return nil
+}
