@@ -34,7 +34,7 @@ func BenchmarkCommandRoundTrip(b *testing.B) {
 		b.Run("client="+client.name, func(b *testing.B) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			broker := mqttxtest.NewBroker(b)
+			broker := mqttxtest.NewBroker(b, mqttxtest.WithReceivedLimit(0)) // as in startBroker
 			call := client.setup(b, ctx, broker.URL())
 			if err := call(ctx); err != nil { // warm up
 				b.Fatal(err)

@@ -369,7 +369,7 @@ func (b *Broker) serverMessage(topic string, payload []byte, qos byte) (Message,
 
 // Received returns copies of the PUBLISH packets the client has sent, in order, across all its
 // connections: retransmissions included (Duplicate set when the DUP flag was), and messages refused by
-// the authorizer or consumed by the interceptor too.
+// the authorizer or consumed by the interceptor too. With WithReceivedLimit, only the most recent ones.
 func (b *Broker) Received(clientID string) []Message {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -379,6 +379,24 @@ func (b *Broker) Received(clientID string) []Message {
 		out[i] = m
 	}
 	return out
+}
+
+// record keeps m for Received, within WithReceivedLimit. Called with b.mu held.
+func (b *Broker) record(clientID string, m Message) {
+	if !b.cfg.limitReceived {
+		b.received[clientID] = append(b.received[clientID], m)
+		return
+	}
+	if b.cfg.receivedLimit == 0 {
+		return
+	}
+	r := append(b.received[clientID], m)
+	if len(r) > b.cfg.receivedLimit {
+		// The window moves along the array; append copies it to a new one when the end is reached,
+		// so at most about twice the limit stays allocated.
+		r = r[len(r)-b.cfg.receivedLimit:]
+	}
+	b.received[clientID] = r
 }
 
 // Clients returns the ids of the connected clients, sorted.

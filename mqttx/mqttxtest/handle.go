@@ -217,7 +217,7 @@ func (c *conn) handlePublish(p *packets.PublishPacket) error {
 	}
 	m := Message{Topic: p.TopicName, Payload: p.Payload, QoS: p.Qos, Retain: p.Retain, Duplicate: p.Dup}
 	b.mu.Lock()
-	b.received[c.clientID] = append(b.received[c.clientID], m)
+	b.record(c.clientID, m)
 	seen := false
 	if p.Qos == 2 && b.cfg.qos2 != QoS2Disconnect && !c.gone {
 		// Method A of MQTT 3.1.1 §4.3.3: route on PUBLISH, remember the id until PUBREL.

@@ -49,6 +49,8 @@ type config struct {
 	maxPacketSize   int
 	noParentMatch   bool
 	noWildRetained  bool
+	limitReceived   bool
+	receivedLimit   int
 	logger          *slog.Logger
 }
 
@@ -149,6 +151,14 @@ func WithoutParentMatch() Option { return func(c *config) { c.noParentMatch = tr
 // WithoutWildcardRetained stops retained messages from being sent on subscription to a filter with
 // wildcards, as on AWS IoT Core; an exact filter still receives its topic's retained message.
 func WithoutWildcardRetained() Option { return func(c *config) { c.noWildRetained = true } }
+
+// WithReceivedLimit makes Received keep only the n most recent PUBLISH packets of each client (none
+// when n ≤ 0). Without it every one is kept, which suits tests; benchmarks and soak tests that publish
+// millions of messages bound it, so that the broker's memory (and the garbage collector's work in the
+// test process) does not grow with every message. Stats counts every message either way.
+func WithReceivedLimit(n int) Option {
+	return func(c *config) { c.limitReceived, c.receivedLimit = true, max(n, 0) }
+}
 
 // WithLogger sets the logger for connection events (default: discard). Passwords are never logged.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }

@@ -1,6 +1,8 @@
 package mqttxtest
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -176,4 +178,34 @@ func TestQoS2Disconnect(t *testing.T) {
 	c = dial(t, b)
 	c.send(p)
 	c.expectClosed()
+}
+
+func TestReceivedLimitKeepsTheMostRecent(t *testing.T) {
+	for _, tc := range []struct {
+		limit int
+		want  []string
+	}{
+		{limit: 2, want: []string{"m4", "m5"}},
+		{limit: 0, want: nil},
+		{limit: 10, want: []string{"m1", "m2", "m3", "m4", "m5"}},
+	} {
+		t.Run(fmt.Sprintf("limit=%d", tc.limit), func(t *testing.T) {
+			b := NewBroker(t, WithReceivedLimit(tc.limit))
+			pub := dial(t, b).mustConnect("pub", true, false)
+			for i := 1; i <= 5; i++ {
+				pub.send(publish("t", fmt.Sprintf("m%d", i), 1, false, uint16(i)))
+				expect[*packets.PubackPacket](pub)
+			}
+			var got []string
+			for _, m := range b.Received("pub") {
+				got = append(got, string(m.Payload))
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("Received(pub) = %q, want %q", got, tc.want)
+			}
+			if n := b.Stats().MessagesIn; n != 5 {
+				t.Errorf("Stats().MessagesIn = %d, want 5: the limit bounds Received only", n)
+			}
+		})
+	}
 }
