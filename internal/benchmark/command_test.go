@@ -24,13 +24,14 @@ type caller func(ctx context.Context) error
 // over a transport.Conn with the plain MQTT adapter, against the same
 // envelopes exchanged with raw paho.
 func BenchmarkCommandRoundTrip(b *testing.B) {
-	for _, client := range []struct {
+	type client struct {
 		name  string
 		setup func(b *testing.B, ctx context.Context, url string) caller
-	}{
+	}
+	for _, client := range clientOrder([]client{
 		{"tether", setupTetherCommand},
 		{"paho", setupPahoCommand},
-	} {
+	}) {
 		b.Run("client="+client.name, func(b *testing.B) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()

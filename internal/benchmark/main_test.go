@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,9 +20,24 @@ import (
 const brokerEnv = "TETHER_BENCH_BROKER"
 
 var (
-	devices     = flag.Int("devices", 1000, "devices connected at once by BenchmarkHeapPerDevice")
-	heapProfile = flag.String("devices.heapprofile", "", "write a heap profile of BenchmarkHeapPerDevice's connected devices to this file (each client's process writes it: select one client with -bench)")
+	devices = flag.Int("devices", 1000, "devices connected at once by BenchmarkHeapPerDevice")
+	// The first benchmark of a process runs on a cold heap (fresh pages,
+	// the garbage collector's first pacing) and reads 5-30% slower than
+	// the same code run second: benchtable alternates the order.
+	reverseClients = flag.Bool("clients.reverse", false, "run the clients of each comparison in reverse order")
+	heapProfile    = flag.String("devices.heapprofile", "", "write a heap profile of BenchmarkHeapPerDevice's connected devices to this file (each client's process writes it: select one client with -bench)")
 )
+
+// clientOrder returns clients in the order to run them: as listed, or
+// reversed under -clients.reverse.
+func clientOrder[C any](clients []C) []C {
+	if !*reverseClients {
+		return clients
+	}
+	out := slices.Clone(clients)
+	slices.Reverse(out)
+	return out
+}
 
 func TestMain(m *testing.M) {
 	if os.Getenv(brokerEnv) == "1" {

@@ -86,7 +86,7 @@ func BenchmarkPublish(b *testing.B) {
 	for _, kind := range brokerKinds {
 		for _, qos := range []byte{0, 1} {
 			for _, size := range []int{64, 4096} {
-				for _, client := range publishClients {
+				for _, client := range clientOrder(publishClients) {
 					if client.name == "tether-direct" && qos == 0 {
 						continue
 					}

@@ -286,7 +286,7 @@ func (r *report) write(w io.Writer) {
 		fmt.Fprintf(w, ", mosquitto not installed")
 	}
 	fmt.Fprintf(w, ".  \nLoad average (1, 5, 15 min) at the start: %s; at the end: %s.  \n", orUnknown(m.loadStart), orUnknown(m.loadEnd))
-	fmt.Fprintf(w, "%d interleaved rounds; times are the best round, allocations the worst, heap the median. Took %v.  \n",
+	fmt.Fprintf(w, "%d interleaved rounds, the clients of each comparison in alternating order; times are the best round, allocations the worst, heap the median. Took %v.  \n",
 		r.rounds, r.elapsed.Round(time.Second))
 	fmt.Fprintf(w, "Heap per device: %s devices connected at once; each client kind (transport.Conn, mqttx.Client, raw paho) "+
 		"in its own fresh process, once per round, against a broker in another process; "+

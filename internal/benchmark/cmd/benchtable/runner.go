@@ -35,6 +35,10 @@ type group struct {
 	bench     string // -test.bench pattern
 	benchtime string
 	extra     []string
+	// alternate runs the group's clients in reverse order in even rounds
+	// (-clients.reverse), so that neither side of a comparison is always
+	// the process's first, cold, benchmark.
+	alternate bool
 }
 
 // benchmarks builds the test binaries and runs every group in rounds. A
@@ -55,8 +59,8 @@ func (r *runner) benchmarks(ctx context.Context, opts options) (benchmark.Runs, 
 	groups := []group{
 		{name: "codecs", binary: bench, bench: "^Benchmark(TopicAWS|TopicAzure|PropertyBag|ShadowDelta|TwinValidate)$", benchtime: "200ms"},
 		{name: "dedup", binary: cmd, bench: "^BenchmarkDedup(Hit|Miss)$", benchtime: "200ms"},
-		{name: "publish", binary: bench, bench: "^BenchmarkPublish$", benchtime: "4000x"},
-		{name: "command round trip", binary: bench, bench: "^BenchmarkCommandRoundTrip$", benchtime: "1500x"},
+		{name: "publish", binary: bench, bench: "^BenchmarkPublish$", benchtime: "4000x", alternate: true},
+		{name: "command round trip", binary: bench, bench: "^BenchmarkCommandRoundTrip$", benchtime: "1500x", alternate: true},
 		// One fresh process per client kind: BenchmarkHeapPerDevice runs
 		// its test binary again for each client it measures.
 		{name: "heap per device", binary: bench, bench: "^BenchmarkHeapPerDevice$", benchtime: "1x",
@@ -69,7 +73,7 @@ func (r *runner) benchmarks(ctx context.Context, opts options) (benchmark.Runs, 
 				continue
 			}
 			r.logf("round %d/%d: %s", round, opts.rounds, g.name)
-			results, skipped, err := r.runGroup(ctx, g)
+			results, skipped, err := r.runGroup(ctx, g, g.alternate && round%2 == 0)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -94,13 +98,17 @@ func (r *runner) buildTest(ctx context.Context, pkg string) *testBinary {
 	return b
 }
 
-// runGroup runs one group's benchmarks once and parses the results. Lines
+// runGroup runs one group's benchmarks once, the clients in reverse order
+// if asked, and parses the results. Lines
 // about skipped benchmarks (mosquitto not installed) are returned as notes.
-func (r *runner) runGroup(ctx context.Context, g group) ([]benchmark.Result, []string, error) {
+func (r *runner) runGroup(ctx context.Context, g group, reverse bool) ([]benchmark.Result, []string, error) {
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
 	args := append([]string{"-test.run", "^$", "-test.bench", g.bench, "-test.benchmem",
 		"-test.benchtime", g.benchtime, "-test.count", "1", "-test.v"}, g.extra...)
+	if reverse {
+		args = append(args, "-clients.reverse")
+	}
 	cmd := exec.CommandContext(ctx, g.binary.path, args...)
 	cmd.Dir = filepath.Join(r.root, g.binary.pkg) // as go test runs it
 	var stdout, stderr bytes.Buffer
