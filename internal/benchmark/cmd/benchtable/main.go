@@ -51,7 +51,9 @@ import (
 
 // Defaults of the flags.
 const (
-	DefaultRounds  = 5
+	// DefaultRounds is even so that each client of a comparison runs
+	// first in as many rounds as it runs second.
+	DefaultRounds  = 6
 	DefaultDevices = 1000
 	// commandTimeout bounds each go command and benchmark run.
 	commandTimeout = 4 * time.Minute
