@@ -72,7 +72,7 @@ func TestReportEvaluatesBudgets(t *testing.T) {
 		"| publish QoS 0, 64 B, mqttxtest | 100.0k msg/s (10.0 µs) | 102.0k msg/s (9.8 µs) | 0.980 (CPU 0.900) | ≥ 0.95 | **PASS** |",
 		"| device binary (examples/device, emulators left out), stripped, linux/arm GOARM=7 | 6.20 MB | 5.80 MB | 1.07× | ≤ 6.1 MB | **MISS** |",
 		"| HeapPerDevice/client=tether | 1 |",
-		"| raw paho publisher rebuilt on mqttx.Client (sizeprobe), stripped, linux/arm GOARM=7 | 5.95 MB | 5.80 MB | 1.03× | — | info |",
+		"| raw paho publisher on mqttx.Client, stripped, linux/arm GOARM=7 | 5.95 MB | 5.80 MB | 1.03× | — | info |",
 		"| publish QoS 1, 64 B, mqttxtest, SendDirect (no outbox) | 24.4k msg/s (41.0 µs) | 25.0k msg/s (40.0 µs) | 0.976 | — | info |",
 		"13 goroutines/device",
 		"Heap per device: 1,000 devices connected at once; each client kind (transport.Conn, mqttx.Client, raw paho) in its own fresh process, once per round, against a broker in another process; runtime.MemStats.HeapInuse after GC, growth per device, median of the 5 rounds.",

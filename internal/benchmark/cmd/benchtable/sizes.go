@@ -45,11 +45,11 @@ type layerSize struct {
 // sizeProbeLayers are the build tags of internal/benchmark/sizeprobe and
 // what each one builds the publisher on, in the order the layers stack.
 var sizeProbeLayers = []struct{ tag, layer string }{
-	{"sizeprobe_mqttx", "mqttx.Client"},
-	{"sizeprobe_plain", "transport, plain MQTT adapter"},
-	{"sizeprobe_aws", "transport, AWS adapter"},
-	{"sizeprobe_azure", "transport, Azure adapter"},
-	{"sizeprobe_both", "transport, both cloud adapters"},
+	{"sizeprobe_mqttx", "mqttx.Client (sizeprobe)"},
+	{"sizeprobe_plain", "transport, plain MQTT adapter (sizeprobe)"},
+	{"sizeprobe_aws", "transport, AWS adapter (sizeprobe)"},
+	{"sizeprobe_azure", "transport, Azure adapter (sizeprobe)"},
+	{"sizeprobe_both", "transport, both cloud adapters (sizeprobe)"},
 }
 
 type packageSize struct {
@@ -87,6 +87,13 @@ func (r *runner) binaries(ctx context.Context) binarySizes {
 		return s
 	}
 	// Evidence: the publisher on each layer, then symbol sizes by package.
+	// The publisher encoding its messages with encoding/json: what every
+	// program with JSON documents pays before any tether code.
+	if _, n, err := build("publisher.json", "./internal/benchmark/rawpaho/publisher", true, "publisher_json"); err == nil {
+		s.layers = append(s.layers, layerSize{layer: "encoding/json (raw paho, messages encoded by encoding/json)", bytes: n})
+	} else {
+		r.logf("publisher with encoding/json: %v", firstLine(err.Error()))
+	}
 	for _, l := range sizeProbeLayers {
 		if _, n, err := build(l.tag, "./internal/benchmark/sizeprobe", true, l.tag); err == nil {
 			s.layers = append(s.layers, layerSize{layer: l.layer, bytes: n})

@@ -8,6 +8,8 @@
 // It lives under internal/benchmark/rawpaho, the one place outside mqttx
 // allowed to import paho, as a baseline only. Its command line
 // (internal/benchmark/pubcli) is shared with internal/benchmark/sizeprobe.
+// Built with -tags publisher_json it encodes its messages with
+// encoding/json, which measures what that package alone adds.
 //
 //	publisher -server tls://broker:8883 -ca ca.pem -cert dev.pem -key dev.key -topic dev-1/telemetry
 package main
@@ -40,7 +42,7 @@ func run(ctx context.Context, cfg pubcli.Config) error {
 		if err := pubcli.Pause(ctx, cfg, i); err != nil {
 			return err
 		}
-		if err := wait(ctx, c.Publish(cfg.Topic, 1, false, pubcli.Payload(i))); err != nil {
+		if err := wait(ctx, c.Publish(cfg.Topic, 1, false, payload(i))); err != nil {
 			return fmt.Errorf("publish: %w", err)
 		}
 	}
