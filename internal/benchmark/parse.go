@@ -112,7 +112,34 @@ func (rs Runs) Max(name, unit string) (float64, bool) {
 
 // Median returns the median value of unit over the runs of name.
 func (rs Runs) Median(name, unit string) (float64, bool) {
-	vs := rs.Values(name, unit)
+	return median(rs.Values(name, unit))
+}
+
+// PairedRatio returns the median over rounds of num's value of unit
+// divided by den's in the same round: the i-th runs of the two names,
+// measured moments apart, make a pair. A round that disturbed both alike
+// cancels out, which the ratio of the two best rounds does not do. It
+// reports false unless both have the value in every round.
+func (rs Runs) PairedRatio(num, den, unit string) (float64, bool) {
+	a, b := rs[num], rs[den]
+	if len(a) == 0 || len(a) != len(b) {
+		return 0, false
+	}
+	ratios := make([]float64, len(a))
+	for i := range a {
+		x, okX := a[i].Metrics[unit]
+		y, okY := b[i].Metrics[unit]
+		if !okX || !okY || y == 0 {
+			return 0, false
+		}
+		ratios[i] = x / y
+	}
+	sort.Float64s(ratios)
+	return median(ratios)
+}
+
+// median returns the median of vs, sorted ascending.
+func median(vs []float64) (float64, bool) {
 	switch n := len(vs); {
 	case n == 0:
 		return 0, false

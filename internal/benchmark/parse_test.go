@@ -95,3 +95,22 @@ ok  	github.com/tether-iot/tether/internal/benchmark	3.1s
 		t.Error("Min of an unknown benchmark: ok = true")
 	}
 }
+
+func TestPairedRatioPairsRunsByRound(t *testing.T) {
+	runs := benchmark.Runs{}
+	// Round 2 is disturbed for both; the best times alone would pair
+	// tether's round 1 with paho's round 3.
+	for _, ns := range [][2]float64{{100, 90}, {300, 280}, {110, 80}} {
+		runs.Add(benchmark.Result{Name: "X/client=tether", Metrics: map[string]float64{"ns/op": ns[0]}},
+			benchmark.Result{Name: "X/client=paho", Metrics: map[string]float64{"ns/op": ns[1]}})
+	}
+	got, ok := runs.PairedRatio("X/client=paho", "X/client=tether", "ns/op")
+	// Per round: 0.9, 0.933, 0.727; median 0.9.
+	if !ok || got != 0.9 {
+		t.Errorf("PairedRatio = %v, %v; want 0.9, true", got, ok)
+	}
+	runs.Add(benchmark.Result{Name: "X/client=paho", Metrics: map[string]float64{"ns/op": 1}})
+	if _, ok := runs.PairedRatio("X/client=paho", "X/client=tether", "ns/op"); ok {
+		t.Error("PairedRatio with a round missing on one side: ok = true")
+	}
+}

@@ -14,10 +14,13 @@
 // of the publish and command comparisons run in code order (tether first)
 // in odd rounds and reversed in even ones: the first benchmark of a
 // process runs on a cold heap and reads slower (command round trip,
-// tether first: 1.16-1.33x; paho first: 1.05-1.11x). Times are
+// tether first: 1.16-1.33x; paho first: 1.05-1.11x). Times shown are
 // the best of the rounds (the run the machine's other load disturbed
-// least); ratios are taken between those best times of the same rounds;
-// allocation counts are the worst round; heap per device is the median.
+// least); a budget ratio is the median of the per-round ratios, each
+// between two runs made moments apart, so that a round disturbed for both
+// cancels out and one lucky round cannot decide (the ratio of the best
+// times is shown beside it); allocation counts are the worst round; heap
+// per device is the median.
 //
 // Heap per device is measured for each client kind (transport.Conn,
 // mqttx.Client, raw paho) in its own fresh process, once per round, with

@@ -106,51 +106,61 @@ func (r *report) add(row row) { r.rows = append(r.rows, row) }
 
 func (r *report) publishRow(broker string, qos, size int) {
 	check := fmt.Sprintf("publish QoS %d, %s, %s", qos, sizeName(size), broker)
-	t, okT := r.runs.Min(fmt.Sprintf(benchPublish, broker, qos, size, "tether"), "ns/op")
-	p, okP := r.runs.Min(fmt.Sprintf(benchPublish, broker, qos, size, "paho"), "ns/op")
+	tether := fmt.Sprintf(benchPublish, broker, qos, size, "tether")
+	paho := fmt.Sprintf(benchPublish, broker, qos, size, "paho")
+	t, okT := r.runs.Min(tether, "ns/op")
+	p, okP := r.runs.Min(paho, "ns/op")
 	if !okT || !okP {
 		r.add(row{check: check, budget: fmt.Sprintf("≥ %.2f", minPublishRatio), result: resultMissing})
 		return
 	}
-	ratio := p / t // throughput ratio: msg/s tether over msg/s paho
-	ratioText := fmt.Sprintf("%.3f", ratio)
-	tc, okTC := r.runs.Min(fmt.Sprintf(benchPublish, broker, qos, size, "tether"), "cpu-ns/op")
-	pc, okPC := r.runs.Min(fmt.Sprintf(benchPublish, broker, qos, size, "paho"), "cpu-ns/op")
-	if okTC && okPC && tc > 0 {
-		ratioText += fmt.Sprintf(" (CPU %.3f)", pc/tc)
-	}
+	// Throughput ratio, msg/s tether over msg/s paho: paho's time over tether's.
+	ratio, ratioText := r.pairedRatio(paho, tether, p/t)
 	r.add(row{check: check, tether: rate(t), raw: rate(p), ratio: ratioText,
 		budget: fmt.Sprintf("≥ %.2f", minPublishRatio), result: passIf(ratio >= minPublishRatio)})
+}
+
+// pairedRatio returns the ratio a budget is held to, num's time over
+// den's: the median of the per-round ratios (Runs.PairedRatio), or best,
+// the ratio of the best rounds, when the rounds do not pair up. The text
+// shows both, and the paired ratio of CPU time when it was measured.
+func (r *report) pairedRatio(num, den string, best float64) (float64, string) {
+	ratio, ok := r.runs.PairedRatio(num, den, "ns/op")
+	if !ok {
+		return best, fmt.Sprintf("%.3f (best rounds; rounds unpaired)", best)
+	}
+	text := fmt.Sprintf("%.3f (best rounds %.3f", ratio, best)
+	if cpu, ok := r.runs.PairedRatio(num, den, "cpu-ns/op"); ok {
+		text += fmt.Sprintf(", CPU %.3f", cpu)
+	}
+	return ratio, text + ")"
 }
 
 // directRow shows QoS 1 through SendDirect, the transport without the
 // outbox: the difference to the Send row is the outbox's share.
 func (r *report) directRow(broker string, size int) {
 	check := fmt.Sprintf("publish QoS 1, %s, %s, SendDirect (no outbox)", sizeName(size), broker)
-	t, okT := r.runs.Min(fmt.Sprintf(benchPublish, broker, 1, size, "tether-direct"), "ns/op")
-	p, okP := r.runs.Min(fmt.Sprintf(benchPublish, broker, 1, size, "paho"), "ns/op")
+	direct, paho := fmt.Sprintf(benchPublish, broker, 1, size, "tether-direct"), fmt.Sprintf(benchPublish, broker, 1, size, "paho")
+	t, okT := r.runs.Min(direct, "ns/op")
+	p, okP := r.runs.Min(paho, "ns/op")
 	if !okT || !okP {
 		return // an older benchmark binary, or skipped: the budget rows say what is missing
 	}
-	r.add(row{check: check, tether: rate(t), raw: rate(p), ratio: fmt.Sprintf("%.3f", p/t), budget: "—", result: resultInfo})
+	_, ratioText := r.pairedRatio(paho, direct, p/t)
+	r.add(row{check: check, tether: rate(t), raw: rate(p), ratio: ratioText, budget: "—", result: resultInfo})
 }
 
 func (r *report) commandRow() {
 	check := "command round trip (mqttxtest)"
-	t, okT := r.runs.Min(fmt.Sprintf(benchCommand, "tether"), "ns/op")
-	p, okP := r.runs.Min(fmt.Sprintf(benchCommand, "paho"), "ns/op")
+	tether, paho := fmt.Sprintf(benchCommand, "tether"), fmt.Sprintf(benchCommand, "paho")
+	t, okT := r.runs.Min(tether, "ns/op")
+	p, okP := r.runs.Min(paho, "ns/op")
 	if !okT || !okP {
 		r.add(row{check: check, budget: fmt.Sprintf("≤ %.2f×", maxCommandRatio), result: resultMissing})
 		return
 	}
-	ratio := t / p
-	ratioText := fmt.Sprintf("%.3f×", ratio)
-	tc, okTC := r.runs.Min(fmt.Sprintf(benchCommand, "tether"), "cpu-ns/op")
-	pc, okPC := r.runs.Min(fmt.Sprintf(benchCommand, "paho"), "cpu-ns/op")
-	if okTC && okPC && pc > 0 {
-		ratioText += fmt.Sprintf(" (CPU %.3f×)", tc/pc)
-	}
-	r.add(row{check: check, tether: duration(t), raw: duration(p), ratio: ratioText,
+	ratio, ratioText := r.pairedRatio(tether, paho, t/p)
+	r.add(row{check: check, tether: duration(t), raw: duration(p), ratio: strings.Replace(ratioText, " ", "× ", 1),
 		budget: fmt.Sprintf("≤ %.2f×", maxCommandRatio), result: passIf(ratio <= maxCommandRatio)})
 }
 
@@ -292,8 +302,9 @@ func (r *report) write(w io.Writer) {
 		"in its own fresh process, once per round, against a broker in another process; "+
 		"runtime.MemStats.HeapInuse after GC, growth per device, median of the %d rounds.  \n",
 		thousands(r.devices), r.rounds)
-	fmt.Fprintf(w, "Ratios compare throughput (publish: tether/paho, ≥ 1 is faster) or time (command, heap: tether/paho, ≤ 1 is better); "+
-		"\"CPU\" is the same ratio on the process's CPU time per operation, which other load on the machine disturbs less.\n\n")
+	fmt.Fprintf(w, "Ratios compare throughput (publish: tether/paho, ≥ 1 is faster) or time (command, heap: tether/paho, ≤ 1 is better). "+
+		"A publish or command ratio is the median of the %d per-round ratios (tether and paho measured moments apart), which the budget holds; "+
+		"\"best rounds\" is the ratio of the two best times shown, \"CPU\" the paired ratio of the process's CPU time per operation.\n\n", r.rounds)
 
 	table(w, []string{"check", "tether", "raw paho", "ratio", "budget", "result"}, r.budgetRows())
 	fmt.Fprintf(w, "\n%d budgets: %d PASS, %d MISS.\n", r.budgets(), r.budgets()-r.missed(), r.missed())
