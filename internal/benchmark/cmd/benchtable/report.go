@@ -240,7 +240,7 @@ func (r *report) binaryRow() {
 		ratio:  fmt.Sprintf("%.2f×", float64(r.sizes.device)/float64(r.sizes.raw)),
 		budget: budget, result: passIf(r.sizes.device <= maxDeviceBinary)})
 	for _, l := range r.sizes.layers {
-		r.add(row{check: "raw paho publisher on " + l.layer + ", stripped, linux/arm GOARM=7",
+		r.add(row{check: l.layer + ", stripped, linux/arm GOARM=7",
 			tether: megabytes(l.bytes), raw: megabytes(r.sizes.raw),
 			ratio:  fmt.Sprintf("%.2f×", float64(l.bytes)/float64(r.sizes.raw)),
 			budget: "—", result: resultInfo})

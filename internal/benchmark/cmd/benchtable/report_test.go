@@ -38,7 +38,7 @@ func TestReportEvaluatesBudgets(t *testing.T) {
 	runs := benchmark.Runs{}
 	runs.Add(results...)
 	r := buildReport(runs, binarySizes{device: 6_200_000, raw: 5_800_000,
-		layers: []layerSize{{layer: "mqttx.Client", bytes: 5_950_000}}})
+		layers: []layerSize{{layer: "raw paho publisher on mqttx.Client", bytes: 5_950_000}}})
 	got := map[string]string{}
 	for _, row := range r.rows {
 		got[row.check] = row.result

@@ -38,18 +38,18 @@ type binarySizes struct {
 
 // layerSize is the stripped size of the size probe built with one tag.
 type layerSize struct {
-	layer string // what the probe is built on
+	layer string // the program and what it is built on
 	bytes int64
 }
 
 // sizeProbeLayers are the build tags of internal/benchmark/sizeprobe and
 // what each one builds the publisher on, in the order the layers stack.
 var sizeProbeLayers = []struct{ tag, layer string }{
-	{"sizeprobe_mqttx", "mqttx.Client (sizeprobe)"},
-	{"sizeprobe_plain", "transport, plain MQTT adapter (sizeprobe)"},
-	{"sizeprobe_aws", "transport, AWS adapter (sizeprobe)"},
-	{"sizeprobe_azure", "transport, Azure adapter (sizeprobe)"},
-	{"sizeprobe_both", "transport, both cloud adapters (sizeprobe)"},
+	{"sizeprobe_mqttx", "raw paho publisher on mqttx.Client (sizeprobe)"},
+	{"sizeprobe_plain", "raw paho publisher on transport, plain MQTT adapter (sizeprobe)"},
+	{"sizeprobe_aws", "raw paho publisher on transport, AWS adapter (sizeprobe)"},
+	{"sizeprobe_azure", "raw paho publisher on transport, Azure adapter (sizeprobe)"},
+	{"sizeprobe_both", "raw paho publisher on transport, both cloud adapters (sizeprobe)"},
 }
 
 type packageSize struct {
@@ -90,7 +90,7 @@ func (r *runner) binaries(ctx context.Context) binarySizes {
 	// The publisher encoding its messages with encoding/json: what every
 	// program with JSON documents pays before any tether code.
 	if _, n, err := build("publisher.json", "./internal/benchmark/rawpaho/publisher", true, "publisher_json"); err == nil {
-		s.layers = append(s.layers, layerSize{layer: "encoding/json (raw paho, messages encoded by encoding/json)", bytes: n})
+		s.layers = append(s.layers, layerSize{layer: "raw paho publisher with encoding/json (encode and decode)", bytes: n})
 	} else {
 		r.logf("publisher with encoding/json: %v", firstLine(err.Error()))
 	}

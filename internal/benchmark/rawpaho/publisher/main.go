@@ -9,7 +9,8 @@
 // allowed to import paho, as a baseline only. Its command line
 // (internal/benchmark/pubcli) is shared with internal/benchmark/sizeprobe.
 // Built with -tags publisher_json it encodes its messages with
-// encoding/json, which measures what that package alone adds.
+// encoding/json and decodes them back, which measures what that package
+// alone adds.
 //
 //	publisher -server tls://broker:8883 -ca ca.pem -cert dev.pem -key dev.key -topic dev-1/telemetry
 package main
