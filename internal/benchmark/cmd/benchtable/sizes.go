@@ -30,26 +30,28 @@ type binarySizes struct {
 	// extra lists, largest first, the symbol bytes per package that the
 	// device program has beyond the publisher (unstripped builds).
 	extra []packageSize
-	// layers are the stripped sizes of the publisher built on one layer
-	// of tether at a time (internal/benchmark/sizeprobe), smallest layer
-	// first; a layer whose build failed is left out.
+	// layers are the stripped sizes of the programs of sizeLayers, in
+	// that order; one whose build failed is left out.
 	layers []layerSize
 }
 
-// layerSize is the stripped size of the size probe built with one tag.
+// layerSize is the stripped size of one program of sizeLayers.
 type layerSize struct {
 	layer string // the program and what it is built on
 	bytes int64
 }
 
-// sizeProbeLayers are the build tags of internal/benchmark/sizeprobe and
-// what each one builds the publisher on, in the order the layers stack.
-var sizeProbeLayers = []struct{ tag, layer string }{
-	{"sizeprobe_mqttx", "raw paho publisher on mqttx.Client (sizeprobe)"},
-	{"sizeprobe_plain", "raw paho publisher on transport, plain MQTT adapter (sizeprobe)"},
-	{"sizeprobe_aws", "raw paho publisher on transport, AWS adapter (sizeprobe)"},
-	{"sizeprobe_azure", "raw paho publisher on transport, Azure adapter (sizeprobe)"},
-	{"sizeprobe_both", "raw paho publisher on transport, both cloud adapters (sizeprobe)"},
+// sizeLayers are the programs that show where the device program's bytes
+// go: the raw publisher with encoding/json, then the same publisher built
+// on one layer of tether at a time (internal/benchmark/sizeprobe), in the
+// order the layers stack. Each is built with its tag.
+var sizeLayers = []struct{ pkg, tag, layer string }{
+	{"./internal/benchmark/rawpaho/publisher", "publisher_json", "raw paho publisher with encoding/json (encode and decode)"},
+	{"./internal/benchmark/sizeprobe", "sizeprobe_mqttx", "raw paho publisher on mqttx.Client (sizeprobe)"},
+	{"./internal/benchmark/sizeprobe", "sizeprobe_plain", "raw paho publisher on transport, plain MQTT adapter (sizeprobe)"},
+	{"./internal/benchmark/sizeprobe", "sizeprobe_aws", "raw paho publisher on transport, AWS adapter (sizeprobe)"},
+	{"./internal/benchmark/sizeprobe", "sizeprobe_azure", "raw paho publisher on transport, Azure adapter (sizeprobe)"},
+	{"./internal/benchmark/sizeprobe", "sizeprobe_both", "raw paho publisher on transport, both cloud adapters (sizeprobe)"},
 }
 
 type packageSize struct {
@@ -86,19 +88,12 @@ func (r *runner) binaries(ctx context.Context) binarySizes {
 	if _, s.raw, s.err = build("publisher", "./internal/benchmark/rawpaho/publisher", true, ""); s.err != nil {
 		return s
 	}
-	// Evidence: the publisher on each layer, then symbol sizes by package.
-	// The publisher encoding its messages with encoding/json: what every
-	// program with JSON documents pays before any tether code.
-	if _, n, err := build("publisher.json", "./internal/benchmark/rawpaho/publisher", true, "publisher_json"); err == nil {
-		s.layers = append(s.layers, layerSize{layer: "raw paho publisher with encoding/json (encode and decode)", bytes: n})
-	} else {
-		r.logf("publisher with encoding/json: %v", firstLine(err.Error()))
-	}
-	for _, l := range sizeProbeLayers {
-		if _, n, err := build(l.tag, "./internal/benchmark/sizeprobe", true, l.tag); err == nil {
+	// Evidence: the size of each layer, then symbol sizes by package.
+	for _, l := range sizeLayers {
+		if _, n, err := build(l.tag, l.pkg, true, l.tag); err == nil {
 			s.layers = append(s.layers, layerSize{layer: l.layer, bytes: n})
 		} else {
-			r.logf("size probe %s: %v", l.tag, firstLine(err.Error()))
+			r.logf("%s: %v", l.layer, firstLine(err.Error()))
 		}
 	}
 	// Unstripped, for the symbol sizes.
