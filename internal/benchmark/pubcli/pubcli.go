@@ -84,13 +84,26 @@ func LoadTLS(caFile, certFile, keyFile string) (*tls.Config, error) {
 // Payload is message number i.
 func Payload(i int) []byte { return []byte(`{"seq":` + strconv.Itoa(i) + `}`) }
 
-// Pause waits cfg.Interval before every message but the first, or until
+// Each calls publish for messages 0 to cfg.Count-1, cfg.Interval apart,
+// and stops at the first error (wrapped with the message's number) or when
 // ctx ends.
-func Pause(ctx context.Context, cfg Config, i int) error {
-	if i == 0 {
-		return nil
+func Each(ctx context.Context, cfg Config, publish func(i int) error) error {
+	for i := 0; i < cfg.Count; i++ {
+		if i > 0 {
+			if err := pause(ctx, cfg.Interval); err != nil {
+				return err
+			}
+		}
+		if err := publish(i); err != nil {
+			return fmt.Errorf("publish %d: %w", i, err)
+		}
 	}
-	t := time.NewTimer(cfg.Interval)
+	return nil
+}
+
+// pause waits d or until ctx ends.
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,14 +25,28 @@ func TestLoadTLSRefusesAFileWithoutCertificates(t *testing.T) {
 	}
 }
 
-func TestPauseWaitsBetweenMessagesOnly(t *testing.T) {
-	cfg := Config{Interval: time.Hour}
-	if err := Pause(context.Background(), cfg, 0); err != nil {
-		t.Fatalf("Pause before the first message = %v, want nil at once", err)
+func TestEachPublishesInOrderAndStops(t *testing.T) {
+	var sent []int
+	errBroken := errors.New("broken")
+	cfg := Config{Count: 4}
+	err := Each(context.Background(), cfg, func(i int) error {
+		sent = append(sent, i)
+		if i == 2 {
+			return errBroken
+		}
+		return nil
+	})
+	if !errors.Is(err, errBroken) || !strings.Contains(err.Error(), "publish 2") || !slices.Equal(sent, []int{0, 1, 2}) {
+		t.Fatalf("Each = %v after %v; want the error of message 2 after messages 0, 1, 2", err, sent)
 	}
+
+	// The pause comes between messages only: the first goes at once, and
+	// an ended ctx stops the second.
+	sent = nil
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := Pause(ctx, cfg, 1); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Pause with an ended ctx = %v, want context.Canceled", err)
+	err = Each(ctx, Config{Count: 2, Interval: time.Hour}, func(i int) error { sent = append(sent, i); return nil })
+	if !errors.Is(err, context.Canceled) || !slices.Equal(sent, []int{0}) {
+		t.Fatalf("Each with an ended ctx = %v after %v; want context.Canceled after message 0", err, sent)
 	}
 }

@@ -19,13 +19,7 @@ func run(ctx context.Context, cfg pubcli.Config) error {
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer c.Disconnect(context.Background())
-	for i := 0; i < cfg.Count; i++ {
-		if err := pubcli.Pause(ctx, cfg, i); err != nil {
-			return err
-		}
-		if err := c.Publish(ctx, cfg.Topic, pubcli.Payload(i), 1, false); err != nil {
-			return fmt.Errorf("publish: %w", err)
-		}
-	}
-	return nil
+	return pubcli.Each(ctx, cfg, func(i int) error {
+		return c.Publish(ctx, cfg.Topic, pubcli.Payload(i), 1, false)
+	})
 }

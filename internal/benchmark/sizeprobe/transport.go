@@ -17,13 +17,7 @@ func send(ctx context.Context, cfg pubcli.Config, t transport.Transport) error {
 		return errors.Join(fmt.Errorf("connect: %w", err), t.Close(ctx))
 	}
 	defer t.Close(context.Background())
-	for i := 0; i < cfg.Count; i++ {
-		if err := pubcli.Pause(ctx, cfg, i); err != nil {
-			return err
-		}
-		if err := t.Send(ctx, transport.Message{Topic: cfg.Topic, Payload: pubcli.Payload(i), QoS: 1}); err != nil {
-			return fmt.Errorf("send: %w", err)
-		}
-	}
-	return nil
+	return pubcli.Each(ctx, cfg, func(i int) error {
+		return t.Send(ctx, transport.Message{Topic: cfg.Topic, Payload: pubcli.Payload(i), QoS: 1})
+	})
 }

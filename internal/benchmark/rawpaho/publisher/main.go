@@ -39,15 +39,9 @@ func run(ctx context.Context, cfg pubcli.Config) error {
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer c.Disconnect(250)
-	for i := 0; i < cfg.Count; i++ {
-		if err := pubcli.Pause(ctx, cfg, i); err != nil {
-			return err
-		}
-		if err := wait(ctx, c.Publish(cfg.Topic, 1, false, payload(i))); err != nil {
-			return fmt.Errorf("publish: %w", err)
-		}
-	}
-	return nil
+	return pubcli.Each(ctx, cfg, func(i int) error {
+		return wait(ctx, c.Publish(cfg.Topic, 1, false, payload(i)))
+	})
 }
 
 func wait(ctx context.Context, tok mqtt.Token) error {
