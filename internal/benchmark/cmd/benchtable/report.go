@@ -115,21 +115,22 @@ func (r *report) publishRow(broker string, qos, size int) {
 		return
 	}
 	// Throughput ratio, msg/s tether over msg/s paho: paho's time over tether's.
-	ratio, ratioText := r.pairedRatio(paho, tether, p/t)
+	ratio, ratioText := r.pairedRatio(paho, tether, p/t, "")
 	r.add(row{check: check, tether: rate(t), raw: rate(p), ratio: ratioText,
 		budget: fmt.Sprintf("≥ %.2f", minPublishRatio), result: passIf(ratio >= minPublishRatio)})
 }
 
 // pairedRatio returns the ratio a budget is held to, num's time over
 // den's: the median of the per-round ratios (Runs.PairedRatio), or best,
-// the ratio of the best rounds, when the rounds do not pair up. The text
-// shows both, and the paired ratio of CPU time when it was measured.
-func (r *report) pairedRatio(num, den string, best float64) (float64, string) {
+// the ratio of the best rounds, when the rounds do not pair up. The text,
+// with unit after the budget's figure, shows both, and the paired ratio of
+// CPU time when it was measured.
+func (r *report) pairedRatio(num, den string, best float64, unit string) (float64, string) {
 	ratio, ok := r.runs.PairedRatio(num, den, "ns/op")
 	if !ok {
-		return best, fmt.Sprintf("%.3f (best rounds; rounds unpaired)", best)
+		return best, fmt.Sprintf("%.3f%s (best rounds; rounds unpaired)", best, unit)
 	}
-	text := fmt.Sprintf("%.3f (best rounds %.3f", ratio, best)
+	text := fmt.Sprintf("%.3f%s (best rounds %.3f", ratio, unit, best)
 	if cpu, ok := r.runs.PairedRatio(num, den, "cpu-ns/op"); ok {
 		text += fmt.Sprintf(", CPU %.3f", cpu)
 	}
@@ -146,7 +147,7 @@ func (r *report) directRow(broker string, size int) {
 	if !okT || !okP {
 		return // an older benchmark binary, or skipped: the budget rows say what is missing
 	}
-	_, ratioText := r.pairedRatio(paho, direct, p/t)
+	_, ratioText := r.pairedRatio(paho, direct, p/t, "")
 	r.add(row{check: check, tether: rate(t), raw: rate(p), ratio: ratioText, budget: "—", result: resultInfo})
 }
 
@@ -159,8 +160,8 @@ func (r *report) commandRow() {
 		r.add(row{check: check, budget: fmt.Sprintf("≤ %.2f×", maxCommandRatio), result: resultMissing})
 		return
 	}
-	ratio, ratioText := r.pairedRatio(tether, paho, t/p)
-	r.add(row{check: check, tether: duration(t), raw: duration(p), ratio: strings.Replace(ratioText, " ", "× ", 1),
+	ratio, ratioText := r.pairedRatio(tether, paho, t/p, "×")
+	r.add(row{check: check, tether: duration(t), raw: duration(p), ratio: ratioText,
 		budget: fmt.Sprintf("≤ %.2f×", maxCommandRatio), result: passIf(ratio <= maxCommandRatio)})
 }
 

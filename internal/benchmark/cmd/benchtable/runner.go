@@ -41,6 +41,17 @@ type group struct {
 	alternate bool
 }
 
+// args are the test binary's arguments for round round (from 1): the
+// clients run in reverse order in the even rounds of an alternating group.
+func (g group) args(round int) []string {
+	args := append([]string{"-test.run", "^$", "-test.bench", g.bench, "-test.benchmem",
+		"-test.benchtime", g.benchtime, "-test.count", "1", "-test.v"}, g.extra...)
+	if g.alternate && round%2 == 0 {
+		args = append(args, "-clients.reverse")
+	}
+	return args
+}
+
 // benchmarks builds the test binaries and runs every group in rounds. A
 // package that does not build (code being edited) is reported in notes
 // and its rows stay empty; err is returned only when nothing could run.
@@ -73,7 +84,7 @@ func (r *runner) benchmarks(ctx context.Context, opts options) (benchmark.Runs, 
 				continue
 			}
 			r.logf("round %d/%d: %s", round, opts.rounds, g.name)
-			results, skipped, err := r.runGroup(ctx, g, g.alternate && round%2 == 0)
+			results, skipped, err := r.runGroup(ctx, g, round)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -98,18 +109,13 @@ func (r *runner) buildTest(ctx context.Context, pkg string) *testBinary {
 	return b
 }
 
-// runGroup runs one group's benchmarks once, the clients in reverse order
-// if asked, and parses the results. Lines
-// about skipped benchmarks (mosquitto not installed) are returned as notes.
-func (r *runner) runGroup(ctx context.Context, g group, reverse bool) ([]benchmark.Result, []string, error) {
+// runGroup runs one group's benchmarks once, as round round, and parses
+// the results. Lines about skipped benchmarks (mosquitto not installed)
+// are returned as notes.
+func (r *runner) runGroup(ctx context.Context, g group, round int) ([]benchmark.Result, []string, error) {
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
-	args := append([]string{"-test.run", "^$", "-test.bench", g.bench, "-test.benchmem",
-		"-test.benchtime", g.benchtime, "-test.count", "1", "-test.v"}, g.extra...)
-	if reverse {
-		args = append(args, "-clients.reverse")
-	}
-	cmd := exec.CommandContext(ctx, g.binary.path, args...)
+	cmd := exec.CommandContext(ctx, g.binary.path, g.args(round)...)
 	cmd.Dir = filepath.Join(r.root, g.binary.pkg) // as go test runs it
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
