@@ -222,7 +222,10 @@ func (c *Conn) IsConnected() bool { return c.client.IsConnected() }
 // reconnecting: Send then returns an error matching both ErrQueued and
 // ctx.Err(). If the message leaves the outbox undelivered (full, expired,
 // dead-lettered), Send returns the reason given to
-// Options.Outbox.OnDrop. If ctx is already done, nothing is queued.
+// Options.Outbox.OnDrop. If ctx is already done, nothing is queued. A
+// connected Send with nothing queued publishes at once and records the
+// message in the outbox (on disk, for a durable one) while the publish is
+// under way: by the time Send returns ErrQueued it is recorded.
 //
 // A QoS 0 message is published at once while connected; while offline it
 // follows Options.Outbox.QoS0: dropped (the error matches

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -40,8 +41,10 @@ const outboxLinger = time.Second
 // something is queued, and ends once it has been empty for outboxLinger:
 // an idle connection holds no goroutine, context or (in memory) outbox
 // for it. When nothing is queued and no sender runs, a connected Send
-// publishes its own record instead (sendInline), saving two goroutine
-// hand-offs per message. At most one of them sends at a time;
+// publishes its own message instead (sendInline), saving two goroutine
+// hand-offs per message, and puts its record while the publish is under
+// way (outbox.Reserve): the outbox's bookkeeping then costs no latency.
+// At most one of them sends at a time;
 // EventConnectionLost cancels it and also tells the outbox which record
 // was in flight (quarantine). Records are published one at a time, in
 // order, each once the previous one was acknowledged, paced by the Conn's
@@ -167,17 +170,14 @@ func (c *Conn) sendQueued(ctx context.Context, topic string, msg Message) error 
 	if err != nil {
 		return putError(err)
 	}
+	if res, runCtx, ok := c.reserveInline(ob, topic, msg); ok {
+		return c.sendInline(ctx, runCtx, res)
+	}
 	c.acks.beginPut()
 	seq, err := ob.Put(outbox.Record{Topic: topic, Payload: msg.Payload, QoS: msg.QoS})
 	if err != nil {
 		c.acks.endPut(seq, false)
 		return putError(err)
-	}
-	if claim, runCtx, ok := c.claimInline(ob, seq, len(topic)+len(msg.Payload)); ok {
-		// Nobody else sends or drops a claimed record: its outcome is
-		// the claimer's, and no waiter is needed unless it stays queued.
-		c.acks.endPut(seq, false)
-		return c.sendInline(ctx, runCtx, claim)
 	}
 	done := c.acks.endPut(seq, true)
 	c.putDone(seq)
@@ -255,52 +255,65 @@ func (c *Conn) sent(seq uint64, err error) error {
 	return nil
 }
 
-// claimInline claims the record seq, just put by a Send, for the Send to
-// publish from its own goroutine, when nothing else is sending and the
+// reserveInline reserves the outbox for a Send to publish its message
+// from its own goroutine, when nothing is queued or being sent and the
 // rate limits allow it at once: the common case of a connected device
 // sending one message at a time then costs no hand-off to the sender
-// goroutine. size is what the record weighs for the byte limit. It
-// reports false if it did not claim the record, which the sender then
-// sends.
-func (c *Conn) claimInline(ob *outbox.Outbox, seq uint64, size int) (outbox.Claim, context.Context, bool) {
+// goroutine, and the outbox's bookkeeping overlaps the publish
+// (outbox.Reserve). It reports false if it did not reserve: the message
+// is then put and queued as usual.
+func (c *Conn) reserveInline(ob *outbox.Outbox, topic string, msg Message) (outbox.Reservation, context.Context, bool) {
+	size := len(topic) + len(msg.Payload)
 	c.runMu.Lock()
 	defer c.runMu.Unlock()
 	if !c.online || c.runClosed || c.runActive {
-		return outbox.Claim{}, nil, false
+		return outbox.Reservation{}, nil, false
 	}
 	var now time.Time
 	if c.msgLimit != nil || c.byteLimit != nil {
 		now = time.Now()
 	}
 	if !c.mayPaceNow(now, size) {
-		return outbox.Claim{}, nil, false // the sender paces the record
+		return outbox.Reservation{}, nil, false // the sender paces the message
 	}
-	claim, ok := ob.Claim(seq)
-	if !ok {
-		return outbox.Claim{}, nil, false
+	// The record's own copy is what is published: a Send that returns
+	// ErrQueued leaves the publish in flight, and the caller may reuse
+	// msg.Payload at once.
+	rec := outbox.Record{Topic: topic, Payload: bytes.Clone(msg.Payload), QoS: msg.QoS}
+	res, ok, err := ob.Reserve(rec)
+	if !ok || err != nil {
+		return outbox.Reservation{}, nil, false // Put reports what is wrong
 	}
 	if !c.takePace(now, size) {
-		claim.Release() // the sender paces the record
-		return outbox.Claim{}, nil, false
+		res.Cancel() // the sender paces the message
+		return outbox.Reservation{}, nil, false
 	}
-	c.noteChecked(seq)
 	c.runActive = true
 	c.runWG.Add(1)
 	if c.runCancel == nil {
 		c.runCtx, c.runCancel = context.WithCancel(context.Background())
 	}
-	return claim, c.runCtx, true
+	return res, c.runCtx, true
 }
 
-// sendInline publishes a record claimed by claimInline and returns the
-// Send's result. If ctx ends before the acknowledgement, a goroutine takes
-// over the wait, so that the record is neither abandoned nor sent twice
-// at once, and the Send returns ErrQueued as usual. If the publish fails
-// (the connection was lost), the record stays queued for the sender and
-// the Send waits for its outcome like any queued one.
-func (c *Conn) sendInline(ctx, runCtx context.Context, claim outbox.Claim) error {
-	rec := claim.Record()
+// sendInline publishes a message reserved by reserveInline, puts its
+// record while the publish is under way, and returns the Send's result.
+// Nobody else sends or drops the record: its outcome is this Send's, and
+// no waiter is needed unless it stays queued. If ctx ends before the
+// acknowledgement, a goroutine takes over the wait, so that the record is
+// neither abandoned nor sent twice at once, and the Send returns
+// ErrQueued as usual. If the publish fails (the connection was lost), the
+// record stays queued for the sender and the Send waits for its outcome
+// like any queued one.
+func (c *Conn) sendInline(ctx, runCtx context.Context, res outbox.Reservation) error {
+	rec := res.Record()
 	pub, err := c.client.PublishAsync(runCtx, rec.Topic, rec.Payload, rec.QoS, rec.Retain)
+	claim, perr := res.Put()
+	if perr != nil {
+		return c.sendUnkept(ctx, pub, err, rec, perr)
+	}
+	seq := claim.Record().Seq
+	c.noteChecked(seq)
 	if err == nil {
 		select {
 		case <-pub.Done():
@@ -311,7 +324,7 @@ func (c *Conn) sendInline(ctx, runCtx context.Context, claim outbox.Claim) error
 				case <-pub.Done():
 				case <-runCtx.Done():
 				}
-				c.endInline(claim, c.sent(rec.Seq, pub.Wait(runCtx)))
+				c.endInline(claim, c.sent(seq, pub.Wait(runCtx)))
 			}()
 			return fmt.Errorf("%w: %w", ErrQueued, ctx.Err())
 		}
@@ -323,16 +336,34 @@ func (c *Conn) sendInline(ctx, runCtx context.Context, claim outbox.Claim) error
 	}
 	// Registered before Done: from Done on, the sender may send the
 	// record, or the outbox drop it, and tell the waiter.
-	done := c.acks.wait(rec.Seq)
-	c.endInline(claim, c.sent(rec.Seq, err))
-	return c.awaitQueued(ctx, rec.Seq, done)
+	done := c.acks.wait(seq)
+	c.endInline(claim, c.sent(seq, err))
+	return c.awaitQueued(ctx, seq, done)
 }
 
-// endInline applies the outcome of sendInline and hands the sending back:
-// the sender goroutine starts if records were put meanwhile, or the
-// record failed and is to be retried.
+// sendUnkept ends an inline Send whose record the outbox could not keep
+// (perr: it filled up meanwhile, or its store failed) while its publish
+// is under way (pub; pubErr if it did not start): the Send succeeds if
+// the cloud acknowledges the message anyway, and otherwise fails with
+// perr, reported to OnDrop as a failed Put is.
+func (c *Conn) sendUnkept(ctx context.Context, pub *mqttx.Publication, pubErr error, rec outbox.Record, perr error) error {
+	c.endSending(0)
+	if pubErr == nil && pub.Wait(ctx) == nil {
+		return nil
+	}
+	c.outboxDropped(rec, perr)
+	return putError(perr)
+}
+
+// endInline applies the outcome of sendInline and hands the sending back.
 func (c *Conn) endInline(claim outbox.Claim, err error) {
-	queued := claim.Done(err)
+	c.endSending(claim.Done(err))
+}
+
+// endSending ends an inline send, given the number of records left in
+// the outbox: the sender goroutine starts if records were put meanwhile,
+// or the record failed and is to be retried.
+func (c *Conn) endSending(queued int) {
 	c.runMu.Lock()
 	c.runActive = false
 	if c.runKicked || queued > 0 {

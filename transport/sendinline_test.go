@@ -167,3 +167,31 @@ func TestInlineSendLostConnectionWaitsForResend(t *testing.T) {
 		t.Fatalf("Queued = %d after the acknowledgement, want 0", n)
 	}
 }
+
+// A Send that returned ErrQueued while its message was in flight lets the
+// caller reuse the payload's buffer at once: the message on the wire and
+// the one replayed after a reconnect are what was sent, not what the
+// buffer holds afterwards.
+func TestInlineSendQueuedMessageSurvivesBufferReuse(t *testing.T) {
+	leakcheck.Check(t)
+	b := mqttxtest.NewBroker(t)
+	c := connectPlain(t, plainConfig(b))
+	b.WithholdAcks(testDevice, true)
+
+	buf := []byte("original")
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := c.Send(ctx, transport.Message{Topic: "events", Payload: buf, QoS: 1}); !errors.Is(err, transport.ErrQueued) {
+		t.Fatalf("Send = %v, want ErrQueued", err)
+	}
+	copy(buf, "REUSED!!")
+	waitReceived(t, b, 1)
+	b.WithholdAcks(testDevice, false)
+	if !b.Disconnect(testDevice) {
+		t.Fatal("the broker did not know the device")
+	}
+	waitQueued(t, c, 0) // replayed and acknowledged on the next connection
+	if got := payloads(b.Received(testDevice)); len(got) != 2 || got[0] != "original" || got[1] != "original" {
+		t.Fatalf("broker received %q, want original twice (the first unacknowledged, then the replay)", got)
+	}
+}

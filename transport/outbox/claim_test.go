@@ -7,65 +7,135 @@ import (
 	"time"
 )
 
-func TestClaimOnlyTheIdleHead(t *testing.T) {
-	o, _ := open(t, Options{})
-	a := put(t, o, "a")
-	b := put(t, o, "b")
-	if _, ok := o.Claim(b); ok {
-		t.Fatal("claimed a record that is not first in line")
+// reserve reserves the idle outbox o for a record with payload p.
+func reserve(t *testing.T, o *Outbox, p string) Reservation {
+	t.Helper()
+	r, ok, err := o.Reserve(Record{Topic: "t", Payload: []byte(p), QoS: 1})
+	if err != nil || !ok {
+		t.Fatalf("Reserve(%q) = %v, %v; want a reservation", p, ok, err)
 	}
-	c, ok := o.Claim(a)
-	if !ok {
-		t.Fatal("could not claim the first record of an idle outbox")
+	return r
+}
+
+// putReserved puts a reservation's record and returns its claim.
+func putReserved(t *testing.T, r Reservation) Claim {
+	t.Helper()
+	c, err := r.Put()
+	if err != nil {
+		t.Fatalf("Reservation.Put: %v", err)
+	}
+	return c
+}
+
+func TestReserveOnlyAnIdleEmptyOutbox(t *testing.T) {
+	o, _ := open(t, Options{})
+	put(t, o, "queued")
+	if _, ok, err := o.Reserve(Record{Topic: "t", Payload: []byte("a"), QoS: 1}); ok || err != nil {
+		t.Fatalf("Reserve with a record queued = %v, %v; want false, nil", ok, err)
+	}
+	if err := o.Drain(context.Background(), func(context.Context, Record) error { return nil }, Pace{}, 0); err != nil {
+		t.Fatal(err)
+	}
+	r := reserve(t, o, "a")
+	if _, ok, _ := o.Reserve(Record{Topic: "t", Payload: []byte("b"), QoS: 1}); ok {
+		t.Fatal("reserved twice")
+	}
+	if err := o.Drain(context.Background(), func(context.Context, Record) error { return nil }, Pace{}, 0); !errors.Is(err, ErrRunning) {
+		t.Fatalf("Drain during a reservation = %v, want ErrRunning", err)
+	}
+	c := putReserved(t, r)
+	if err := o.Drain(context.Background(), func(context.Context, Record) error { return nil }, Pace{}, 0); !errors.Is(err, ErrRunning) {
+		t.Fatalf("Drain during a claimed send = %v, want ErrRunning", err)
 	}
 	if got := string(c.Record().Payload); got != "a" {
 		t.Fatalf("claimed %q, want a", got)
 	}
-	if _, ok := o.Claim(a); ok {
-		t.Fatal("claimed twice")
-	}
-	if err := o.Drain(context.Background(), func(context.Context, Record) error { return nil }, Pace{}, 0); !errors.Is(err, ErrRunning) {
-		t.Fatalf("Drain during a claim = %v, want ErrRunning", err)
-	}
 	c.Done(nil)
-	if got := payloads(snapshot(o)); !equalStrings(got, []string{"b"}) {
-		t.Fatalf("after an acknowledged claim the outbox holds %v, want [b]", got)
+	if n := o.Len(); n != 0 {
+		t.Fatalf("an acknowledged claim left %d records", n)
 	}
-	// Once done, Run and Drain work again.
-	r := &recorder{}
-	if err := o.Drain(context.Background(), r.send, Pace{}, 0); err != nil {
-		t.Fatal(err)
+	reserve(t, o, "c").Cancel() // reservable again after Done
+}
+
+func TestReserveChecksTheRecordWithoutReporting(t *testing.T) {
+	o, log := open(t, Options{MaxBytes: 8})
+	if _, ok, err := o.Reserve(Record{Topic: "t", Payload: []byte("too large for it"), QoS: 1}); ok || !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("Reserve of an oversize record = %v, %v; want ErrTooLarge", ok, err)
 	}
-	if got := r.sentPayloads(); !equalStrings(got, []string{"b"}) {
-		t.Fatalf("Drain sent %v, want [b]", got)
+	if _, ok, err := o.Reserve(Record{Payload: []byte("a"), QoS: 1}); ok || !errors.Is(err, ErrInvalidRecord) {
+		t.Fatalf("Reserve without a topic = %v, %v; want ErrInvalidRecord", ok, err)
 	}
+	if drops := log.all(); len(drops) != 0 {
+		t.Fatalf("Reserve reported %v to OnDrop: the caller decides", drops)
+	}
+	// A refused reservation holds nothing.
+	reserve(t, o, "a").Cancel()
+}
+
+// The reserved record's data is handed over, not copied: what the caller
+// publishes and what the outbox replays are the same bytes.
+func TestReservationKeepsTheCallersData(t *testing.T) {
+	o, _ := open(t, Options{})
+	payload := []byte("a")
+	r, _, _ := o.Reserve(Record{Topic: "t", Payload: payload, QoS: 1})
+	c := putReserved(t, r)
+	if &c.Record().Payload[0] != &payload[0] {
+		t.Fatal("Reservation.Put copied the payload")
+	}
+	c.Done(errors.New("connection lost"))
 }
 
 func TestClaimOutcomes(t *testing.T) {
 	o, log := open(t, Options{})
-	a := put(t, o, "a")
-	c, _ := o.Claim(a)
-	c.Done(errors.New("connection lost"))
+	c := putReserved(t, reserve(t, o, "a"))
+	if n := c.Done(errors.New("connection lost")); n != 1 {
+		t.Fatalf("Done after a failed send = %d queued, want 1", n)
+	}
 	if got := payloads(snapshot(o)); !equalStrings(got, []string{"a"}) {
-		t.Fatalf("after a failed send the outbox holds %v, want [a] first in line", got)
+		t.Fatalf("after a failed send the outbox holds %v, want [a]", got)
 	}
-	c, ok := o.Claim(a)
-	if !ok {
-		t.Fatal("could not claim the record again")
+	r := &recorder{}
+	if err := o.Drain(context.Background(), r.send, Pace{}, 0); err != nil {
+		t.Fatal(err)
 	}
+	if got := r.sentPayloads(); !equalStrings(got, []string{"a"}) {
+		t.Fatalf("Drain sent %v, want the failed record [a]", got)
+	}
+	c = putReserved(t, reserve(t, o, "b"))
 	c.Done(Permanent(validationError{}))
 	if n := o.Len(); n != 0 {
 		t.Fatalf("a permanent error left %d records", n)
 	}
-	if dead := log.deadLetters(); len(dead) != 1 || string(dead[0].rec.Payload) != "a" {
-		t.Fatalf("dead letters %v, want a", dead)
+	if dead := log.deadLetters(); len(dead) != 1 || string(dead[0].rec.Payload) != "b" {
+		t.Fatalf("dead letters %v, want b", dead)
+	}
+}
+
+// Records put by others while a reservation's record is being sent are
+// ahead of it in line, and a Drain after a failed send sends them first.
+func TestReservedRecordQueuesBehindPutsMeanwhile(t *testing.T) {
+	o, _ := open(t, Options{})
+	res := reserve(t, o, "reserved")
+	put(t, o, "meanwhile")
+	c := putReserved(t, res)
+	if got := payloads(snapshot(o)); !equalStrings(got, []string{"meanwhile", "reserved"}) {
+		t.Fatalf("outbox holds %v, want [meanwhile reserved]", got)
+	}
+	if n := c.Done(errors.New("connection lost")); n != 2 {
+		t.Fatalf("Done = %d queued, want 2", n)
+	}
+	r := &recorder{}
+	if err := o.Drain(context.Background(), r.send, Pace{}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.sentPayloads(); !equalStrings(got, []string{"meanwhile", "reserved"}) {
+		t.Fatalf("Drain sent %v, want [meanwhile reserved]", got)
 	}
 }
 
 func TestClaimedRecordIsBlamedForConnectionLoss(t *testing.T) {
 	o, log := open(t, Options{QuarantineAfter: 1})
-	a := put(t, o, "a")
-	c, _ := o.Claim(a)
+	c := putReserved(t, reserve(t, o, "a"))
 	o.ConnectionLost() // the send still runs: decided when it ends
 	if n := o.Len(); n != 1 {
 		t.Fatalf("record dropped while its send runs (%d left)", n)
@@ -76,19 +146,76 @@ func TestClaimedRecordIsBlamedForConnectionLoss(t *testing.T) {
 	}
 }
 
-func TestClaimSkipsExpiredRecords(t *testing.T) {
-	clock := newFakeClock()
-	o, _ := open(t, Options{MaxAge: time.Minute, Now: clock.Now})
-	a := put(t, o, "a")
-	clock.Advance(2 * time.Minute)
-	if _, ok := o.Claim(a); ok {
-		t.Fatal("claimed an expired record")
+// A connection lost after Reserve, before the record is put, is blamed on
+// it once put: its publish was under way.
+func TestReservedRecordIsBlamedForAnEarlyConnectionLoss(t *testing.T) {
+	o, log := open(t, Options{QuarantineAfter: 2})
+	res := reserve(t, o, "a")
+	o.ConnectionLost()
+	c := putReserved(t, res)
+	if got := c.Record().Attempts; got != 1 {
+		t.Fatalf("Attempts = %d after a drop before Put, want 1", got)
+	}
+	o.ConnectionLost() // the second strike, the send still running
+	c.Done(errors.New("connection lost"))
+	if dead := log.deadLetters(); len(dead) != 1 || !errors.Is(dead[0].err, ErrQuarantined) {
+		t.Fatalf("dead letters %v, want a quarantined after two drops", dead)
+	}
+}
+
+// A cancelled reservation leaves nothing: no record, no blame, Drain and
+// Close no longer wait for it.
+func TestReservationCancel(t *testing.T) {
+	o, _ := open(t, Options{QuarantineAfter: 1})
+	res := reserve(t, o, "a")
+	o.ConnectionLost()
+	res.Cancel()
+	if n := o.Len(); n != 0 {
+		t.Fatalf("a cancelled reservation left %d records", n)
+	}
+	c := putReserved(t, reserve(t, o, "b"))
+	if got := c.Record().Attempts; got != 0 {
+		t.Fatalf("the next reservation's record was blamed (%d attempts) for a drop before it", got)
+	}
+	c.Done(nil)
+	closed := make(chan error, 1)
+	go func() { closed <- o.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waited for an ended reservation")
+	}
+}
+
+func TestCloseWaitsForReservation(t *testing.T) {
+	o, log := open(t, Options{})
+	res := reserve(t, o, "a")
+	closed := make(chan error, 1)
+	go func() { closed <- o.Close() }()
+	select {
+	case <-closed:
+		t.Fatal("Close returned before the reserved send ended")
+	case <-time.After(50 * time.Millisecond):
+	}
+	// Closed meanwhile: the record cannot be kept, and is not reported
+	// (its send is the caller's).
+	if _, err := res.Put(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Put after Close = %v, want ErrClosed", err)
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	if drops := log.all(); len(drops) != 0 {
+		t.Fatalf("reported %v", drops)
 	}
 }
 
 func TestCloseWaitsForClaim(t *testing.T) {
 	o, log := open(t, Options{})
-	c, _ := o.Claim(put(t, o, "a"))
+	c := putReserved(t, reserve(t, o, "a"))
 	closed := make(chan error, 1)
 	go func() { closed <- o.Close() }()
 	select {
@@ -105,36 +232,23 @@ func TestCloseWaitsForClaim(t *testing.T) {
 	}
 }
 
-// A released claim leaves the record first in line, unblamed: a
-// connection drop does not count against it, Drain sends it, and Close
-// does not wait for the claim any more.
-func TestClaimRelease(t *testing.T) {
-	o, _ := open(t, Options{QuarantineAfter: 1})
-	a := put(t, o, "a")
-	c, ok := o.Claim(a)
-	if !ok {
-		t.Fatal("could not claim the first record")
+// A reserved record that no longer fits (RejectNew, filled meanwhile)
+// fails Put with ErrFull, unreported, and the reservation ends.
+func TestReservationPutFull(t *testing.T) {
+	o, log := open(t, Options{MaxMessages: 1, Full: RejectNew})
+	res := reserve(t, o, "reserved")
+	put(t, o, "meanwhile")
+	if _, err := res.Put(); !errors.Is(err, ErrFull) {
+		t.Fatalf("Put into a full outbox = %v, want ErrFull", err)
 	}
-	c.Release()
-	o.ConnectionLost() // would dead-letter a blamed record at QuarantineAfter 1
-	if got := payloads(snapshot(o)); !equalStrings(got, []string{"a"}) {
-		t.Fatalf("after Release the outbox holds %v, want [a]", got)
+	if drops := log.all(); len(drops) != 0 {
+		t.Fatalf("reported %v", drops)
 	}
 	r := &recorder{}
 	if err := o.Drain(context.Background(), r.send, Pace{}, 0); err != nil {
-		t.Fatal(err)
+		t.Fatalf("Drain after a failed reserved Put = %v: the reservation should have ended", err)
 	}
-	if got := r.sentPayloads(); !equalStrings(got, []string{"a"}) {
-		t.Fatalf("Drain sent %v, want [a]", got)
-	}
-	closed := make(chan error, 1)
-	go func() { closed <- o.Close() }()
-	select {
-	case err := <-closed:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close waited for a released claim")
+	if got := r.sentPayloads(); !equalStrings(got, []string{"meanwhile"}) {
+		t.Fatalf("Drain sent %v, want [meanwhile]", got)
 	}
 }

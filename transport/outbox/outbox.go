@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -21,14 +22,16 @@ type Outbox struct {
 	notify  chan struct{} // signalled by Put, wakes Run
 	syncing *time.Timer   // pending SyncInterval fsync
 
-	running   bool // a Run, Drain or Claim is active
-	draining  bool // it is a Drain (or a Claim)
+	running   bool // a Run, Drain or Reservation is active
+	draining  bool // it is a Drain (or a Reservation)
 	online    bool // SetOnline
 	runCancel context.CancelFunc
-	active    sync.WaitGroup // the active Run, Drain or Claim; Close waits for it
+	active    sync.WaitGroup // the active Run, Drain or Reservation; Close waits for it
 	inflight  *entry         // picked by Run: never dropped for room or age
-	sending   bool           // inflight is inside send
+	sending   bool           // inflight is inside send (or a reserved record, not put yet)
 	suspect   *entry         // sent and not acknowledged: ConnectionLost blames it
+	reserved  bool           // a Reservation's record is being sent and not put yet
+	lostEarly bool           // ConnectionLost came while reserved: Reservation.Put blames the record
 }
 
 // drop is a record leaving the outbox undelivered, reported after the
@@ -80,27 +83,49 @@ func Open(opts Options) (*Outbox, error) {
 // than ErrInvalidRecord and ErrClosed are also reported to OnDrop, with
 // the record's Seq 0.
 func (o *Outbox) Put(rec Record) (uint64, error) {
-	if rec.Topic == "" || rec.QoS > 1 {
-		return 0, fmt.Errorf("%w: topic %q, QoS %d", ErrInvalidRecord, rec.Topic, rec.QoS)
+	e, err := o.put(rec, false)
+	if err != nil {
+		return 0, err
 	}
+	return e.rec.Seq, nil
+}
+
+// checkRecord returns why rec cannot be put, if it cannot: an invalid
+// record, or one too large for the bounds.
+func (o *Outbox) checkRecord(rec *Record) error {
+	if rec.Topic == "" || rec.QoS > 1 {
+		return fmt.Errorf("%w: topic %q, QoS %d", ErrInvalidRecord, rec.Topic, rec.QoS)
+	}
+	if size := rec.Size(); (o.opts.MaxBytes > 0 && size > o.opts.MaxBytes) || (o.store != nil && putFrameSize(rec) > maxFrameBody) {
+		return fmt.Errorf("%w: %d bytes, MaxBytes %d", ErrTooLarge, size, o.opts.MaxBytes)
+	}
+	return nil
+}
+
+// put is Put, or Reservation.Put when reserved: then rec's data is kept,
+// not copied, failures are not reported to OnDrop (the caller's send is
+// under way), and the record is put in flight.
+func (o *Outbox) put(rec Record, reserved bool) (*entry, error) {
 	rec.Seq, rec.Attempts = 0, 0
+	if err := o.checkRecord(&rec); err != nil {
+		if !reserved && !errors.Is(err, ErrInvalidRecord) {
+			o.report([]drop{{rec: rec, err: err}})
+		}
+		return nil, err
+	}
 	size := rec.Size()
 
 	o.mu.Lock()
 	if o.closed {
 		o.mu.Unlock()
-		return 0, ErrClosed
+		return nil, ErrClosed
 	}
 	if rec.QoS == 0 && !o.onlineLocked() && o.opts.QoS0 == QoS0Drop {
 		o.mu.Unlock()
-		o.report([]drop{{rec: rec, err: ErrOffline}})
-		return 0, ErrOffline
-	}
-	if (o.opts.MaxBytes > 0 && size > o.opts.MaxBytes) || (o.store != nil && putFrameSize(&rec) > maxFrameBody) {
-		o.mu.Unlock()
-		err := fmt.Errorf("%w: %d bytes, MaxBytes %d", ErrTooLarge, size, o.opts.MaxBytes)
-		o.report([]drop{{rec: rec, err: err}})
-		return 0, err
+		if !reserved {
+			o.report([]drop{{rec: rec, err: ErrOffline}})
+		}
+		return nil, ErrOffline
 	}
 	now := o.opts.Now()
 	drops := o.expireLocked(now)
@@ -108,12 +133,16 @@ func (o *Outbox) Put(rec Record) (uint64, error) {
 	victims, ok := o.makeRoomLocked(size)
 	if !ok {
 		o.mu.Unlock()
-		drops = append(drops, drop{rec: rec, err: ErrFull})
+		if !reserved {
+			drops = append(drops, drop{rec: rec, err: ErrFull})
+		}
 		o.report(drops)
-		return 0, ErrFull
+		return nil, ErrFull
 	}
 
-	rec.Payload, rec.Meta = copyRecordData(rec.Payload, rec.Meta)
+	if !reserved {
+		rec.Payload, rec.Meta = copyRecordData(rec.Payload, rec.Meta)
+	}
 	if rec.Enqueued.IsZero() {
 		rec.Enqueued = now
 	}
@@ -129,9 +158,12 @@ func (o *Outbox) Put(rec Record) (uint64, error) {
 		seg, err := o.store.commit(o.nextSeq, false)
 		if err != nil {
 			o.mu.Unlock()
-			rec.Seq = 0
-			o.report(append(drops, drop{rec: rec, err: err}))
-			return 0, err
+			if !reserved {
+				rec.Seq = 0
+				drops = append(drops, drop{rec: rec, err: err})
+			}
+			o.report(drops)
+			return nil, err
 		}
 		o.store.track(e, seg, frame)
 	}
@@ -143,14 +175,23 @@ func (o *Outbox) Put(rec Record) (uint64, error) {
 	o.q.push(e)
 	o.bytes += size
 	o.afterWriteLocked(len(victims) > 0)
+	if reserved {
+		o.inflight, o.suspect, o.reserved = e, e, false
+		if o.lostEarly {
+			o.lostEarly = false
+			drops = append(drops, o.blameLocked(e)...)
+		}
+	}
 	o.mu.Unlock()
 
-	select {
-	case o.notify <- struct{}{}:
-	default:
+	if !reserved {
+		select {
+		case o.notify <- struct{}{}:
+		default:
+		}
 	}
 	o.report(drops)
-	return rec.Seq, nil
+	return e, nil
 }
 
 // copyRecordData copies a record's payload and meta, which the caller may
@@ -316,14 +357,27 @@ func (o *Outbox) intervalSync() {
 // transport calls it once per drop.
 func (o *Outbox) ConnectionLost() {
 	o.mu.Lock()
+	if o.reserved && !o.closed {
+		o.lostEarly = true // blamed once put (Reservation.Put)
+		o.mu.Unlock()
+		return
+	}
 	e := o.suspect
 	o.suspect = nil
 	if o.closed || e == nil || e.removed {
 		o.mu.Unlock()
 		return
 	}
+	drops := o.blameLocked(e)
+	o.mu.Unlock()
+	o.report(drops)
+}
+
+// blameLocked counts a connection drop against e, the record sent last:
+// at Options.QuarantineAfter it is dead-lettered, once its send ends if
+// it is in progress.
+func (o *Outbox) blameLocked(e *entry) []drop {
 	e.rec.Attempts++
-	var drops []drop
 	switch {
 	case o.opts.QuarantineAfter < 0 || e.rec.Attempts < o.opts.QuarantineAfter:
 		o.persistAttemptsLocked(e)
@@ -331,10 +385,9 @@ func (o *Outbox) ConnectionLost() {
 		e.quarantine = true
 		o.persistAttemptsLocked(e)
 	default:
-		drops = o.removeAndPersistLocked([]*entry{e}, ErrQuarantined, true)
+		return o.removeAndPersistLocked([]*entry{e}, ErrQuarantined, true)
 	}
-	o.mu.Unlock()
-	o.report(drops)
+	return nil
 }
 
 // persistAttemptsLocked writes e's attempt count, so that quarantine
@@ -391,7 +444,7 @@ func (o *Outbox) Close() error {
 		o.mu.Unlock()
 		return nil
 	}
-	o.closed = true // no Run, Drain or Claim starts after this
+	o.closed = true // no Run, Drain or Reservation starts after this
 	cancel := o.runCancel
 	o.mu.Unlock()
 	if cancel != nil {
