@@ -105,6 +105,7 @@ func New(opts Options) (*Client, error) {
 		SetConnectRetry(false).
 		SetResumeSubs(false). // the registry is ours
 		SetOrderMatters(true).
+		SetAutoAckDisabled(true). // route acknowledges, before it hands the message over
 		SetKeepAlive(o.KeepAlive).
 		SetPingTimeout(o.PingTimeout).
 		SetConnectTimeout(o.ConnectTimeout).

@@ -2,10 +2,13 @@ package mqttx_test
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
 
+	"github.com/tether-iot/tether/mqttx"
 	"github.com/tether-iot/tether/mqttx/mqttxtest"
 )
 
@@ -48,4 +51,44 @@ func TestSubscriptionWorkerRunsOnlyWhileMessagesCome(t *testing.T) {
 func workerRuns() bool {
 	buf := make([]byte, 1<<20)
 	return bytes.Contains(buf[:runtime.Stack(buf, true)], []byte("mqttx.(*Client).work("))
+}
+
+// QoS 1 and 2 messages are acknowledged as they are received, not when
+// their handler has run: a broker whose window of unacknowledged messages
+// is full sends no more, so a handler still busy with the first message
+// gets more than a window's worth queued behind it.
+func TestMessagesAreAcknowledgedOnReceipt(t *testing.T) {
+	b := mqttxtest.NewBroker(t)
+	c := newClient(t, testOptions(t, b.URL()))
+	connect(t, c)
+	ctx := timeoutCtx(t, 10*time.Second)
+	gate := make(chan struct{})
+	in := newInbox()
+	if err := c.Subscribe(ctx, "ack/#", 2, func(ctx context.Context, m mqttx.Message) {
+		<-gate
+		in.handler(ctx, m)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 3 * mqttxtest.DefaultMaxInflight
+	for i := 0; i < n; i++ {
+		if err := b.Publish(fmt.Sprintf("ack/%d", i), nil, byte(1+i%2), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The broker counts each PUBLISH it wrote; it writes past its window
+	// only as acknowledgements come.
+	deadline := time.Now().Add(5 * time.Second)
+	for b.Stats().MessagesOut < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("the broker sent %d of %d messages while the handler was busy: acknowledgements wait for the handler", b.Stats().MessagesOut, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(gate)
+	for i := 0; i < n; i++ {
+		if m := in.next(t); m.Topic != fmt.Sprintf("ack/%d", i) {
+			t.Fatalf("message %d on %q, want them in order", i, m.Topic)
+		}
+	}
 }
