@@ -239,8 +239,9 @@ func (c *Client) openConn(_ *url.URL, _ mqtt.ClientOptions) (net.Conn, error) {
 	c.conn = conn
 	// paho's WriteTimeout (enqueueTimeout) also bounds its writes: the
 	// wrapper does that with a coarse deadline, re-armed at most once per
-	// writeDeadlineSlack instead of twice per packet.
-	return newDeadlineConn(conn, enqueueTimeout), nil
+	// writeDeadlineSlack instead of twice per packet; reads are coalesced
+	// (coalescingConn).
+	return newDeadlineConn(newCoalescingConn(conn), enqueueTimeout), nil
 }
 
 // dropConnection ends an established connection through paho, so that
