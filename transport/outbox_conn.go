@@ -312,7 +312,7 @@ func (c *Conn) sendInline(ctx, runCtx context.Context, res outbox.Reservation) e
 	if perr != nil {
 		return c.sendUnkept(ctx, pub, err, rec, perr)
 	}
-	seq := claim.Record().Seq
+	seq := claim.Seq()
 	c.noteChecked(seq)
 	if err == nil {
 		select {

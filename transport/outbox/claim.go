@@ -10,8 +10,9 @@ type Reservation struct {
 
 // Claim is a record being sent by the caller, put with Reservation.Put.
 type Claim struct {
-	o *Outbox
-	e *entry
+	o   *Outbox
+	e   *entry
+	seq uint64 // e.rec.Seq, read without the lock on the send's path
 }
 
 // noCancel is a Reservation's runCancel: Close cannot interrupt the
@@ -67,7 +68,7 @@ func (r Reservation) Put() (Claim, error) {
 		r.Cancel()
 		return Claim{}, err
 	}
-	return Claim{o: r.o, e: e}, nil
+	return Claim{o: r.o, e: e, seq: e.rec.Seq}, nil
 }
 
 // Cancel ends the reservation without putting the record, for a caller
@@ -82,9 +83,17 @@ func (r Reservation) Cancel() {
 	o.active.Done()
 }
 
-// Record returns the claimed record. Its slices must not be modified, nor
-// retained after Done.
-func (c Claim) Record() Record { return c.e.rec }
+// Seq returns the claimed record's sequence number.
+func (c Claim) Seq() uint64 { return c.seq }
+
+// Record returns a copy of the claimed record as it is now: ConnectionLost
+// may count an attempt against it at any time. Its slices must not be
+// modified, nor retained after Done.
+func (c Claim) Record() Record {
+	c.o.mu.Lock()
+	defer c.o.mu.Unlock()
+	return c.e.rec
+}
 
 // Done applies the outcome of the send, as Run does with SendFunc's
 // result: nil removes the record (acknowledged), an error for which

@@ -252,3 +252,28 @@ func TestReservationPutFull(t *testing.T) {
 		t.Fatalf("Drain sent %v, want [meanwhile]", got)
 	}
 }
+
+// A claim is read by its sender while the connection event's goroutine
+// blames its record (ConnectionLost writes Attempts): run with -race.
+func TestClaimReadWhileConnectionLost(t *testing.T) {
+	o, _ := open(t, Options{QuarantineAfter: -1})
+	c := putReserved(t, reserve(t, o, "a"))
+	defer c.Done(nil)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		o.ConnectionLost()
+	}()
+	for range 100 {
+		if got := c.Seq(); got != 1 {
+			t.Fatalf("Seq = %d, want 1", got)
+		}
+		if got := c.Record().Attempts; got > 1 {
+			t.Fatalf("Attempts = %d, want 0 or 1", got)
+		}
+	}
+	<-done
+	if got := c.Record().Attempts; got != 1 {
+		t.Fatalf("Attempts = %d after a drop, want 1", got)
+	}
+}
