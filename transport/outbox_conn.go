@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -170,8 +169,8 @@ func (c *Conn) sendQueued(ctx context.Context, topic string, msg Message) error 
 	if err != nil {
 		return putError(err)
 	}
-	if res, runCtx, ok := c.reserveInline(ob, topic, msg); ok {
-		return c.sendInline(ctx, runCtx, res)
+	if in, ok := c.reserveInline(ob, topic, msg); ok {
+		return c.sendInline(ctx, in)
 	}
 	c.acks.beginPut()
 	seq, err := ob.Put(outbox.Record{Topic: topic, Payload: msg.Payload, QoS: msg.QoS})
@@ -262,38 +261,47 @@ func (c *Conn) sent(seq uint64, err error) error {
 // goroutine, and the outbox's bookkeeping overlaps the publish
 // (outbox.Reserve). It reports false if it did not reserve: the message
 // is then put and queued as usual.
-func (c *Conn) reserveInline(ob *outbox.Outbox, topic string, msg Message) (outbox.Reservation, context.Context, bool) {
+func (c *Conn) reserveInline(ob *outbox.Outbox, topic string, msg Message) (inlineSend, bool) {
 	size := len(topic) + len(msg.Payload)
 	c.runMu.Lock()
 	defer c.runMu.Unlock()
 	if !c.online || c.runClosed || c.runActive {
-		return outbox.Reservation{}, nil, false
+		return inlineSend{}, false
 	}
 	var now time.Time
 	if c.msgLimit != nil || c.byteLimit != nil {
 		now = time.Now()
 	}
 	if !c.mayPaceNow(now, size) {
-		return outbox.Reservation{}, nil, false // the sender paces the message
+		return inlineSend{}, false // the sender paces the message
 	}
 	// The record's own copy is what is published: a Send that returns
 	// ErrQueued leaves the publish in flight, and the caller may reuse
 	// msg.Payload at once.
-	rec := outbox.Record{Topic: topic, Payload: bytes.Clone(msg.Payload), QoS: msg.QoS}
-	res, ok, err := ob.Reserve(rec)
+	payload := copyPayload(msg.Payload)
+	res, ok, err := ob.Reserve(outbox.Record{Topic: topic, Payload: payload.b, QoS: msg.QoS})
 	if !ok || err != nil {
-		return outbox.Reservation{}, nil, false // Put reports what is wrong
+		payload.release()
+		return inlineSend{}, false // Put reports what is wrong
 	}
 	if !c.takePace(now, size) {
 		res.Cancel() // the sender paces the message
-		return outbox.Reservation{}, nil, false
+		payload.release()
+		return inlineSend{}, false
 	}
 	c.runActive = true
 	c.runWG.Add(1)
 	if c.runCancel == nil {
 		c.runCtx, c.runCancel = context.WithCancel(context.Background())
 	}
-	return res, c.runCtx, true
+	return inlineSend{res: res, runCtx: c.runCtx, payload: payload}, true
+}
+
+// inlineSend is a Send that reserveInline let publish its own message.
+type inlineSend struct {
+	res     outbox.Reservation
+	runCtx  context.Context // ends when the Conn closes
+	payload payloadCopy     // the record's payload
 }
 
 // sendInline publishes a message reserved by reserveInline, puts its
@@ -305,10 +313,11 @@ func (c *Conn) reserveInline(ob *outbox.Outbox, topic string, msg Message) (outb
 // ErrQueued as usual. If the publish fails (the connection was lost), the
 // record stays queued for the sender and the Send waits for its outcome
 // like any queued one.
-func (c *Conn) sendInline(ctx, runCtx context.Context, res outbox.Reservation) error {
-	rec := res.Record()
+func (c *Conn) sendInline(ctx context.Context, in inlineSend) error {
+	runCtx := in.runCtx
+	rec := in.res.Record()
 	pub, err := c.client.PublishAsync(runCtx, rec.Topic, rec.Payload, rec.QoS, rec.Retain)
-	claim, perr := res.Put()
+	claim, perr := in.res.Put()
 	if perr != nil {
 		return c.sendUnkept(ctx, pub, err, rec, perr)
 	}
@@ -331,7 +340,13 @@ func (c *Conn) sendInline(ctx, runCtx context.Context, res outbox.Reservation) e
 		err = pub.Wait(runCtx)
 	}
 	if err == nil {
-		c.endInline(claim, nil)
+		// Acknowledged: paho is done with the payload, and so is the
+		// outbox unless it handed the record to someone.
+		queued, released := claim.Done(nil)
+		c.endSending(queued)
+		if released {
+			in.payload.release()
+		}
 		return nil
 	}
 	// Registered before Done: from Done on, the sender may send the
@@ -357,7 +372,8 @@ func (c *Conn) sendUnkept(ctx context.Context, pub *mqttx.Publication, pubErr er
 
 // endInline applies the outcome of sendInline and hands the sending back.
 func (c *Conn) endInline(claim outbox.Claim, err error) {
-	c.endSending(claim.Done(err))
+	queued, _ := claim.Done(err)
+	c.endSending(queued)
 }
 
 // endSending ends an inline send, given the number of records left in

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -194,4 +195,89 @@ func TestInlineSendQueuedMessageSurvivesBufferReuse(t *testing.T) {
 	if got := payloads(b.Received(testDevice)); len(got) != 2 || got[0] != "original" || got[1] != "original" {
 		t.Fatalf("broker received %q, want original twice (the first unacknowledged, then the replay)", got)
 	}
+}
+
+// The copies connected QoS 1 Sends make of payloads of pooled sizes are
+// reused once acknowledged, by any Conn of the process: every message
+// arrives as it was sent, from devices sending at once, each reusing one
+// buffer, and nothing acknowledged comes back on the next connection of a
+// persistent session (where paho resends what its store still holds).
+func TestInlineSendPooledCopiesArriveIntact(t *testing.T) {
+	leakcheck.Check(t)
+	b := mqttxtest.NewBroker(t)
+	ctx := testContext(t)
+	const devices, perConnection = 4, 40
+	var wg sync.WaitGroup
+	for d := range devices {
+		cfg := plainConfig(b)
+		cfg.DeviceID = fmt.Sprintf("pooled-%d", d)
+		cfg.PersistentSession = true
+		c := connectPlain(t, cfg)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := sendPooledSizes(ctx, b, c, cfg.DeviceID, d, perConnection); err != nil {
+				t.Errorf("%s: %v", cfg.DeviceID, err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// sendPooledSizes sends n messages of pooled sizes from one reused buffer,
+// has the broker drop the connection, sends n more once reconnected, and
+// checks what the broker received from device.
+func sendPooledSizes(ctx context.Context, b *mqttxtest.Broker, c *transport.Conn, device string, seed, n int) error {
+	buf := make([]byte, 20000)
+	var want []string
+	send := func(i int) error {
+		p := buf[:[]int{1024, 4096, 20000}[i%3]]
+		for j := range p {
+			p[j] = byte('A' + (seed*7+i+j)%26)
+		}
+		if err := c.Send(ctx, transport.Message{Topic: "events", Payload: p, QoS: 1}); err != nil {
+			return fmt.Errorf("Send %d: %w", i, err)
+		}
+		want = append(want, string(p))
+		return nil
+	}
+	for i := range n {
+		if err := send(i); err != nil {
+			return err
+		}
+	}
+	// Nothing is in flight: every Send returned once acknowledged.
+	reconnected := make(chan struct{}, 1)
+	stop := c.Watch(func(e transport.Event) {
+		if e.Kind == transport.EventConnected {
+			select {
+			case reconnected <- struct{}{}:
+			default:
+			}
+		}
+	})
+	defer stop()
+	if !b.Disconnect(device) {
+		return errors.New("the broker did not know the device")
+	}
+	select {
+	case <-reconnected:
+	case <-ctx.Done():
+		return errors.New("no reconnect")
+	}
+	for i := n; i < 2*n; i++ {
+		if err := send(i); err != nil {
+			return err
+		}
+	}
+	got := payloads(b.Received(device))
+	if len(got) != len(want) {
+		return fmt.Errorf("broker received %d messages, want %d (acknowledged ones came back?)", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			return fmt.Errorf("message %d arrived as %.20q... (%d bytes), want %.20q... (%d bytes)", i, got[i], len(got[i]), want[i], len(want[i]))
+		}
+	}
+	return nil
 }

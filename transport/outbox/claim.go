@@ -99,16 +99,20 @@ func (c Claim) Record() Record {
 // result: nil removes the record (acknowledged), an error for which
 // IsPermanent is true dead-letters it, and any other error leaves it in
 // line for the next Run or Drain. It returns the number of records the
-// outbox holds then, so that the caller knows whether to start a Drain.
-// Call it once.
-func (c Claim) Done(err error) (queued int) {
+// outbox holds then, so that the caller knows whether to start a Drain,
+// and whether the record left the outbox acknowledged by this call
+// without having been handed to anyone (OnDrop or OnDeadLetter, which
+// report a record removed while in flight): the outbox then holds no
+// reference to its slices, and the caller may reuse them. Call it once.
+func (c Claim) Done(err error) (queued int, released bool) {
 	o := c.o
 	o.mu.Lock()
+	released = err == nil && !c.e.removed
 	drops := o.endSendLocked(c.e, err)
 	o.running, o.draining, o.runCancel = false, false, nil
 	queued = o.q.len()
 	o.mu.Unlock()
 	o.report(drops)
 	o.active.Done() // after report: Close returns after every OnDrop
-	return queued
+	return queued, released
 }

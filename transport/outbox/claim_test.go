@@ -88,7 +88,7 @@ func TestReservationKeepsTheCallersData(t *testing.T) {
 func TestClaimOutcomes(t *testing.T) {
 	o, log := open(t, Options{})
 	c := putReserved(t, reserve(t, o, "a"))
-	if n := c.Done(errors.New("connection lost")); n != 1 {
+	if n, _ := c.Done(errors.New("connection lost")); n != 1 {
 		t.Fatalf("Done after a failed send = %d queued, want 1", n)
 	}
 	if got := payloads(snapshot(o)); !equalStrings(got, []string{"a"}) {
@@ -111,6 +111,41 @@ func TestClaimOutcomes(t *testing.T) {
 	}
 }
 
+// Done releases the record's data to the caller only when it leaves the
+// outbox acknowledged: a record kept for a resend, or handed to
+// OnDeadLetter, is not released.
+func TestClaimDoneReleasesOnlyAnAcknowledgedRecord(t *testing.T) {
+	o, log := open(t, Options{QuarantineAfter: 1})
+	c := putReserved(t, reserve(t, o, "kept"))
+	if n, released := c.Done(errors.New("connection lost")); n != 1 || released {
+		t.Fatalf("Done after a failed send = %d, %v; want 1 queued, not released", n, released)
+	}
+	if err := o.Drain(context.Background(), (&recorder{}).send, Pace{}, 0); err != nil {
+		t.Fatal(err)
+	}
+	c = putReserved(t, reserve(t, o, "dead"))
+	if _, released := c.Done(Permanent(validationError{})); released {
+		t.Fatal("a dead-lettered record was released")
+	}
+	if dead := log.deadLetters(); len(dead) != 1 {
+		t.Fatalf("dead letters %v, want one", dead)
+	}
+	c = putReserved(t, reserve(t, o, "acked"))
+	if n, released := c.Done(nil); n != 0 || !released {
+		t.Fatalf("Done(nil) = %d, %v; want 0 queued, released", n, released)
+	}
+	// Blamed for a connection loss, then acknowledged after all: it left
+	// acknowledged, handed to nobody.
+	c = putReserved(t, reserve(t, o, "blamed"))
+	o.ConnectionLost()
+	if _, released := c.Done(nil); !released {
+		t.Fatal("an acknowledged record blamed for a connection loss was not released")
+	}
+	if dead := log.deadLetters(); len(dead) != 1 {
+		t.Fatalf("dead letters %v, want still one", dead)
+	}
+}
+
 // Records put by others while a reservation's record is being sent are
 // ahead of it in line, and a Drain after a failed send sends them first.
 func TestReservedRecordQueuesBehindPutsMeanwhile(t *testing.T) {
@@ -121,7 +156,7 @@ func TestReservedRecordQueuesBehindPutsMeanwhile(t *testing.T) {
 	if got := payloads(snapshot(o)); !equalStrings(got, []string{"meanwhile", "reserved"}) {
 		t.Fatalf("outbox holds %v, want [meanwhile reserved]", got)
 	}
-	if n := c.Done(errors.New("connection lost")); n != 2 {
+	if n, _ := c.Done(errors.New("connection lost")); n != 2 {
 		t.Fatalf("Done = %d queued, want 2", n)
 	}
 	r := &recorder{}
