@@ -333,26 +333,20 @@ func (c *Conn) sendInline(ctx context.Context, in inlineSend) error {
 				case <-pub.Done():
 				case <-runCtx.Done():
 				}
-				c.endInline(claim, c.sent(seq, pub.Wait(runCtx)))
+				c.endInline(in, claim, c.sent(seq, pub.Wait(runCtx)))
 			}()
 			return fmt.Errorf("%w: %w", ErrQueued, ctx.Err())
 		}
 		err = pub.Wait(runCtx)
 	}
 	if err == nil {
-		// Acknowledged: paho is done with the payload, and so is the
-		// outbox unless it handed the record to someone.
-		queued, released := claim.Done(nil)
-		c.endSending(queued)
-		if released {
-			in.payload.release()
-		}
+		c.endInline(in, claim, nil)
 		return nil
 	}
 	// Registered before Done: from Done on, the sender may send the
 	// record, or the outbox drop it, and tell the waiter.
 	done := c.acks.wait(seq)
-	c.endInline(claim, c.sent(seq, err))
+	c.endInline(in, claim, c.sent(seq, err))
 	return c.awaitQueued(ctx, seq, done)
 }
 
@@ -371,9 +365,14 @@ func (c *Conn) sendUnkept(ctx context.Context, pub *mqttx.Publication, pubErr er
 }
 
 // endInline applies the outcome of sendInline and hands the sending back.
-func (c *Conn) endInline(claim outbox.Claim, err error) {
-	queued, _ := claim.Done(err)
+// An acknowledged message's payload copy goes back to its pool if the
+// outbox released the record: paho is done with it too (see payloadCopy).
+func (c *Conn) endInline(in inlineSend, claim outbox.Claim, err error) {
+	queued, released := claim.Done(err)
 	c.endSending(queued)
+	if released {
+		in.payload.release()
+	}
 }
 
 // endSending ends an inline send, given the number of records left in

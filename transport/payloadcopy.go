@@ -24,11 +24,11 @@ const (
 	// minPooledPayload is the smallest payload copied into a pooled
 	// buffer: below it, an allocation costs less than the pool.
 	minPooledPayload = 1 << 10
-	// maxPooledPayload is the largest, Azure IoT Hub's message limit
-	// (AWS IoT Core's is half of it).
-	maxPooledPayload = 256 << 10
-	// payloadClassCount is the number of pooled sizes: 1, 2, 4, ... 256 KiB.
+	// payloadClassCount is the number of pooled sizes: 1, 2, 4, ... KiB.
 	payloadClassCount = 9
+	// maxPooledPayload is the largest, 256 KiB: Azure IoT Hub's message
+	// limit (AWS IoT Core's is half of it).
+	maxPooledPayload = minPooledPayload << (payloadClassCount - 1)
 )
 
 // payloadClasses holds one pool per power of two from minPooledPayload to

@@ -10,9 +10,8 @@ type Reservation struct {
 
 // Claim is a record being sent by the caller, put with Reservation.Put.
 type Claim struct {
-	o   *Outbox
-	e   *entry
-	seq uint64 // e.rec.Seq, read without the lock on the send's path
+	o *Outbox
+	e *entry
 }
 
 // noCancel is a Reservation's runCancel: Close cannot interrupt the
@@ -68,7 +67,7 @@ func (r Reservation) Put() (Claim, error) {
 		r.Cancel()
 		return Claim{}, err
 	}
-	return Claim{o: r.o, e: e, seq: e.rec.Seq}, nil
+	return Claim{o: r.o, e: e}, nil
 }
 
 // Cancel ends the reservation without putting the record, for a caller
@@ -83,8 +82,10 @@ func (r Reservation) Cancel() {
 	o.active.Done()
 }
 
-// Seq returns the claimed record's sequence number.
-func (c Claim) Seq() uint64 { return c.seq }
+// Seq returns the claimed record's sequence number. It needs no lock:
+// Seq is set before the entry is shared and never written again, unlike
+// Attempts (see Record).
+func (c Claim) Seq() uint64 { return c.e.rec.Seq }
 
 // Record returns a copy of the claimed record as it is now: ConnectionLost
 // may count an attempt against it at any time. Its slices must not be
@@ -100,10 +101,9 @@ func (c Claim) Record() Record {
 // IsPermanent is true dead-letters it, and any other error leaves it in
 // line for the next Run or Drain. It returns the number of records the
 // outbox holds then, so that the caller knows whether to start a Drain,
-// and whether the record left the outbox acknowledged by this call
-// without having been handed to anyone (OnDrop or OnDeadLetter, which
-// report a record removed while in flight): the outbox then holds no
-// reference to its slices, and the caller may reuse them. Call it once.
+// and whether the record was released: it left the outbox acknowledged,
+// handed to no OnDrop or OnDeadLetter, so the outbox holds no reference
+// to its slices and the caller may reuse them. Call it once.
 func (c Claim) Done(err error) (queued int, released bool) {
 	o := c.o
 	o.mu.Lock()
