@@ -328,25 +328,21 @@ func (c *Conn) sendInline(ctx context.Context, in inlineSend) error {
 		case <-pub.Done():
 		case <-runCtx.Done():
 		case <-ctx.Done():
-			go func() {
-				select {
-				case <-pub.Done():
-				case <-runCtx.Done():
-				}
-				c.endInline(in, claim, c.sent(seq, pub.Wait(runCtx)))
-			}()
+			// Arguments, not a closure: captured variables would move to
+			// the heap on every Send, not only on this path.
+			go c.finishInline(runCtx, pub, claim, in.payload)
 			return fmt.Errorf("%w: %w", ErrQueued, ctx.Err())
 		}
 		err = pub.Wait(runCtx)
 	}
 	if err == nil {
-		c.endInline(in, claim, nil)
+		c.endInline(claim, in.payload, nil)
 		return nil
 	}
 	// Registered before Done: from Done on, the sender may send the
 	// record, or the outbox drop it, and tell the waiter.
 	done := c.acks.wait(seq)
-	c.endInline(in, claim, c.sent(seq, err))
+	c.endInline(claim, in.payload, c.sent(seq, err))
 	return c.awaitQueued(ctx, seq, done)
 }
 
@@ -367,12 +363,22 @@ func (c *Conn) sendUnkept(ctx context.Context, pub *mqttx.Publication, pubErr er
 // endInline applies the outcome of sendInline and hands the sending back.
 // An acknowledged message's payload copy goes back to its pool if the
 // outbox released the record: paho is done with it too (see payloadCopy).
-func (c *Conn) endInline(in inlineSend, claim outbox.Claim, err error) {
+func (c *Conn) endInline(claim outbox.Claim, payload payloadCopy, err error) {
 	queued, released := claim.Done(err)
 	c.endSending(queued)
 	if released {
-		in.payload.release()
+		payload.release()
 	}
+}
+
+// finishInline waits, in a goroutine of its own, for the outcome of an
+// inline Send whose ctx ended before the acknowledgement, and applies it.
+func (c *Conn) finishInline(runCtx context.Context, pub *mqttx.Publication, claim outbox.Claim, payload payloadCopy) {
+	select {
+	case <-pub.Done():
+	case <-runCtx.Done():
+	}
+	c.endInline(claim, payload, c.sent(claim.Seq(), pub.Wait(runCtx)))
 }
 
 // endSending ends an inline send, given the number of records left in
