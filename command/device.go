@@ -96,9 +96,11 @@ const (
 // goroutine on every command.
 //
 // Requests are decoded and admitted in arrival order on the transport's
-// worker goroutine; answers are awaited on goroutines of the Device, at most
-// 4 × [WithMaxConcurrent] at once, beyond which the transport's worker waits
-// (back-pressure, nothing dropped).
+// worker goroutine, which then detaches (transport.Detach) and runs the
+// handler itself, while the next requests go to another worker. Answers
+// are awaited on goroutines of the Device, at most 4 × [WithMaxConcurrent]
+// at once, beyond which the transport's worker waits (back-pressure,
+// nothing dropped).
 type Device struct {
 	srv          *Server
 	t            DeviceTransport
@@ -324,9 +326,11 @@ func (d *Device) serveEnvelope(ctx context.Context, method string, payload []byt
 
 // dispatch admits req now and answers it now, or later from the goroutine
 // that has the response: the handler's, or one of the Device's waiting for
-// a duplicate's original.
+// a duplicate's original. Admission happens on the transport's worker, in
+// arrival order; the worker then detaches (transport.Detach) and runs the
+// handler itself, so the next commands are admitted meanwhile.
 func (d *Device) dispatch(ctx context.Context, req *Request, answer func(context.Context, Response)) {
-	sctx, release := d.commandContext(ctx)
+	sctx := d.commandContext(ctx)
 
 	// A later answer holds a slot of the pending semaphore; without one (or
 	// after Shutdown) this subscription's worker waits itself:
@@ -351,16 +355,16 @@ func (d *Device) dispatch(ctx context.Context, req *Request, answer func(context
 			resp = wait()
 		}
 		answer(sctx, resp)
-		release()
 		return
 	}
 	reply := func(resp Response) {
 		defer d.wg.Done()
 		defer func() { <-d.pending }()
-		defer release()
 		answer(sctx, resp)
 	}
-	resp, wait, started := d.srv.beginDeliver(sctx, req, reply)
+	// ctx, not sctx: Detach needs the transport handler's own context.
+	detach := func() bool { return transport.Detach(ctx) }
+	resp, wait, started := d.srv.beginDeliver(sctx, req, reply, detach)
 	switch {
 	case started: // the handler's goroutine, or its deadline, replies
 	case wait != nil: // a duplicate of a running command
@@ -370,30 +374,28 @@ func (d *Device) dispatch(ctx context.Context, req *Request, answer func(context
 	}
 }
 
-// commandContext returns the context a command runs under, and the
-// function to call when it is answered: ctx, the transport's context for
-// its handlers, also cancelled when Shutdown gives up waiting. A transport
-// hands the same context to every message, so that context is made once
-// and kept while ctx's Done channel stays the same, instead of a context
-// and a cancellation hook per command. A ctx that is never cancelled
-// (no Done channel) gets one per command, released by the function.
-func (d *Device) commandContext(ctx context.Context) (context.Context, func()) {
+// commandContext returns the context a command runs under: it ends when ctx (the transport's
+// context for its handlers) ends, or when Shutdown gives up waiting. It
+// carries none of ctx's values: those of the transport's worker are for
+// the transport handler's own goroutine (transport.Detach). A transport
+// hands contexts with the same Done channel to every message, so the
+// context is made once and kept while ctx's Done channel stays the same,
+// instead of a context and a cancellation hook per command. A ctx that is
+// never cancelled (no Done channel) needs no hook: d.base is the context.
+func (d *Device) commandContext(ctx context.Context) context.Context {
 	done := ctx.Done()
-	if done != nil {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		if d.cmdCtx != nil && done == d.cmdDone {
-			return d.cmdCtx, func() {}
-		}
-	}
-	cctx, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(d.base, cancel)
 	if done == nil {
-		return cctx, func() { stop(); cancel() }
+		return d.base
 	}
-	context.AfterFunc(ctx, func() { stop() }) // no hook left in d.base once ctx ends
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cmdCtx != nil && done == d.cmdDone {
+		return d.cmdCtx
+	}
+	cctx, cancel := context.WithCancel(d.base)
+	context.AfterFunc(ctx, cancel) // stays until ctx ends, once per transport context
 	d.cmdCtx, d.cmdDone = cctx, done
-	return cctx, func() {}
+	return cctx
 }
 
 // envelopeReply returns the replyFunc that sends response envelopes on

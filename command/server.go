@@ -126,7 +126,7 @@ func (s *Server) Serve(ctx context.Context, req *Request) Response {
 // and waits elsewhere, so that admission (ordering, the concurrency limit)
 // follows arrival order while commands run concurrently.
 func (s *Server) begin(ctx context.Context, req *Request) (resp Response, wait func() Response) {
-	resp, wait, _ = s.beginDeliver(ctx, req, nil)
+	resp, wait, _ = s.beginDeliver(ctx, req, nil, nil)
 	return resp, wait
 }
 
@@ -135,7 +135,14 @@ func (s *Server) begin(ctx context.Context, req *Request) (resp Response, wait f
 // exactly once with the response, on the handler's goroutine once the
 // handler has returned, or at the deadline (or ctx's end) if that comes
 // first. It saves the caller a goroutine waiting for the handler's.
-func (s *Server) beginDeliver(ctx context.Context, req *Request, deliver func(Response)) (resp Response, wait func() Response, started bool) {
+//
+// detach, when not nil, is called once req is admitted, before its
+// handler starts: when it returns true the caller's goroutine is free for
+// the handler (a transport's worker that has detached, see
+// transport.Detach), and the handler runs on it, so beginDeliver returns
+// once the handler has returned. Otherwise the handler runs on a goroutine
+// of the Server's.
+func (s *Server) beginDeliver(ctx context.Context, req *Request, deliver func(Response), detach func() bool) (resp Response, wait func() Response, started bool) {
 	if req.Method == "" {
 		return ErrorResponse(&DecodeError{Field: "method", Reason: "empty"}), nil, false
 	}
@@ -144,7 +151,7 @@ func (s *Server) beginDeliver(ctx context.Context, req *Request, deliver func(Re
 	}
 	now := s.now()
 	if req.NoDedup {
-		return s.run(ctx, req, &entry{done: make(chan struct{})}, false, now, deliver)
+		return s.run(ctx, req, &entry{done: make(chan struct{})}, false, now, deliver, detach)
 	}
 	e, found := s.cache.acquire(dedupKey{sender: req.Sender, tid: req.TID}, req.Method, req.Seq, now)
 	switch found {
@@ -156,7 +163,7 @@ func (s *Server) beginDeliver(ctx context.Context, req *Request, deliver func(Re
 		r := *req // the caller may reuse req before waiting
 		return Response{}, func() Response { return s.wait(ctx, &r, e, now) }, false
 	}
-	return s.run(ctx, req, e, true, now, deliver)
+	return s.run(ctx, req, e, true, now, deliver, detach)
 }
 
 // Shutdown stops admitting commands (they are answered 503) and waits until
@@ -203,7 +210,7 @@ func (s *Server) wait(ctx context.Context, req *Request, e *entry, now time.Time
 
 // run admits a claimed transaction and starts its handler; see
 // beginDeliver for the results. dedup says whether e is in the cache.
-func (s *Server) run(ctx context.Context, req *Request, e *entry, dedup bool, now time.Time, deliver func(Response)) (Response, func() Response, bool) {
+func (s *Server) run(ctx context.Context, req *Request, e *entry, dedup bool, now time.Time, deliver func(Response), detach func() bool) (Response, func() Response, bool) {
 	deadline := s.deadline(req, now)
 	if !deadline.After(now) {
 		return s.abandon(e, dedup, ErrorResponse(fmt.Errorf("%w before the command started", ErrDeadline))), nil, false
@@ -234,7 +241,13 @@ func (s *Server) run(ctx context.Context, req *Request, e *entry, dedup bool, no
 	// (stop then fails), else the handler's goroutine (stop succeeds).
 	stop := context.AfterFunc(hctx, func() { deliver(answerOf(hctx, e)) })
 	a := &delivery{stop: stop, deliver: deliver}
-	s.pool.run(func() { s.handle(hctx, cancel, &r, e, dedup, a) })
+	if detach != nil && detach() {
+		// Saves handing the command to another goroutine: about 6-10 us of
+		// a 120 us round trip in process.
+		s.handle(hctx, cancel, &r, e, dedup, a)
+	} else {
+		s.pool.run(func() { s.handle(hctx, cancel, &r, e, dedup, a) })
+	}
 	return Response{}, nil, true
 }
 

@@ -27,8 +27,8 @@ type Message struct {
 
 // Handler handles one inbound message. It runs on mqttx's own worker goroutine for its subscription
 // (never on the network goroutines, so it may call Publish and wait for the PUBACK); messages of one
-// subscription are handled in order. ctx is cancelled when the client is disconnected for good
-// (Disconnect).
+// subscription are handled in order, unless a handler detaches ([Detach]). ctx is cancelled when the
+// client is disconnected for good (Disconnect).
 type Handler func(ctx context.Context, msg Message)
 
 const (

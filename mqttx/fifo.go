@@ -19,6 +19,10 @@ const minFIFO = 4
 // a message ends with stop. So at most one worker runs per subscription,
 // messages are handled in order, and an idle subscription has no
 // goroutine.
+//
+// A handler may give up its goroutine's worker role (detach): the next
+// messages go to a new worker while it goes on, and when it returns its
+// goroutine takes the role back if no other worker has it, else ends.
 type fifo struct {
 	limit int
 
@@ -107,13 +111,31 @@ func (q *fifo) grow() {
 	q.buf, q.head = buf, 0
 }
 
-// pop removes and returns the oldest message; ok is false when none is
-// pending (wait, or stop), closed is true once the queue is closed.
-func (q *fifo) pop() (m Message, ok, closed bool) {
+// turn is one worker goroutine's standing with the queue, guarded by the
+// queue's mutex: whether it is inside a handler, and whether that handler
+// gave the worker role up.
+type turn struct {
+	handling bool // a message was popped and the next pop has not come
+	detached bool // detach was called during that handler
+}
+
+// pop removes and returns the oldest message for the worker with turn w;
+// ok is false when none is pending (wait, or stop). end is true when w's
+// goroutine must return: the queue is closed, or w detached and another
+// worker drains the queue now. A detached w that finds no other worker
+// becomes the worker again.
+func (q *fifo) pop(w *turn) (m Message, ok, end bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	w.handling = false
 	if q.closed {
 		return Message{}, false, true
+	}
+	if w.detached {
+		if q.running {
+			return Message{}, false, true
+		}
+		w.detached, q.running = false, true
 	}
 	if q.n == 0 {
 		return Message{}, false, false
@@ -128,5 +150,24 @@ func (q *fifo) pop() (m Message, ok, closed bool) {
 			q.buf = nil // drained after a burst: give the memory back
 		}
 	}
+	w.handling = true
 	return m, true, false
+}
+
+// detach gives up the worker role of w, whose goroutine is inside a
+// handler: ok is false when it is not (the handler returned) or gave the
+// role up already. start is true when messages are pending: the caller
+// must start a new worker for them, as after a push.
+func (q *fifo) detach(w *turn) (ok, start bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !w.handling || w.detached {
+		return false, false
+	}
+	w.detached = true
+	if q.closed {
+		return true, false
+	}
+	q.running = q.n > 0
+	return true, q.running
 }

@@ -18,7 +18,7 @@ func TestFIFOKeepsOrderAcrossGrowthAndWrap(t *testing.T) {
 	}
 	pop := func(k int) {
 		for i := 0; i < k; i++ {
-			m, ok, _ := q.pop()
+			m, ok, _ := q.pop(&turn{})
 			if !ok || m.Topic != fmt.Sprint(want) {
 				t.Fatalf("pop = %q, %v; want %d", m.Topic, ok, want)
 			}
@@ -37,7 +37,7 @@ func TestFIFOKeepsOrderAcrossGrowthAndWrap(t *testing.T) {
 		t.Fatalf("buffer of %d, want it grown to the limit 8", len(q.buf))
 	}
 	pop(8)
-	if _, ok, _ := q.pop(); ok {
+	if _, ok, _ := q.pop(&turn{}); ok {
 		t.Fatal("pop from an empty queue: ok")
 	}
 	if q.buf != nil {
@@ -70,10 +70,10 @@ func TestFIFOStartsEmptyAndAsksForOneWorkerPerBurst(t *testing.T) {
 	if q.stop() {
 		t.Fatal("stop with messages pending ended the worker's turn")
 	}
-	q.pop()
-	q.pop()
-	q.pop()
-	if _, ok, _ := q.pop(); ok {
+	q.pop(&turn{})
+	q.pop(&turn{})
+	q.pop(&turn{})
+	if _, ok, _ := q.pop(&turn{}); ok {
 		t.Fatal("pop from an empty queue: ok")
 	}
 	if !q.stop() {
@@ -94,7 +94,7 @@ func TestFIFOPopClearsThePayloadReference(t *testing.T) {
 	q := newFIFO(4)
 	q.push(Message{Payload: []byte("big")})
 	q.push(Message{Payload: []byte("next")})
-	q.pop()
+	q.pop(&turn{})
 	if q.buf[0].Payload != nil {
 		t.Fatal("a popped slot still references its payload")
 	}
@@ -114,13 +114,111 @@ func TestFIFOCloseEndsTheWorker(t *testing.T) {
 	default:
 		t.Fatal("close did not wake the worker")
 	}
-	if _, ok, closed := q.pop(); ok || !closed {
-		t.Fatalf("pop after close: ok %v, closed %v; want the pending messages dropped and closed", ok, closed)
+	if _, ok, end := q.pop(&turn{}); ok || !end {
+		t.Fatalf("pop after close: ok %v, end %v; want the pending messages dropped and the worker ended", ok, end)
 	}
 	if !q.stop() {
 		t.Fatal("stop on a closed queue did not end the worker's turn")
 	}
 	if _, start := q.push(Message{Topic: "c"}); start {
 		t.Fatal("push after close started a worker")
+	}
+}
+
+// A worker that detaches during a handler hands the queue to a new worker
+// when messages are pending, and ends once its handler returns; the new
+// worker gets the messages in order.
+func TestFIFODetachWithMessagesPendingStartsAWorker(t *testing.T) {
+	q := newFIFO(8)
+	q.push(Message{Topic: "a"})
+	q.push(Message{Topic: "b"})
+	var first, second turn
+	if m, ok, _ := q.pop(&first); !ok || m.Topic != "a" {
+		t.Fatalf("pop = %q, %v; want a", m.Topic, ok)
+	}
+	ok, start := q.detach(&first)
+	if !ok || !start {
+		t.Fatalf("detach with b pending = %v, %v; want true, true (start a worker)", ok, start)
+	}
+	if ok, _ := q.detach(&first); ok {
+		t.Fatal("a second detach in the same handler succeeded")
+	}
+	if m, ok, end := q.pop(&second); !ok || end || m.Topic != "b" {
+		t.Fatalf("the new worker's pop = %q, %v, %v; want b", m.Topic, ok, end)
+	}
+	if _, ok, end := q.pop(&first); ok || !end {
+		t.Fatalf("the detached worker's pop after its handler = %v, %v; want it ended, the new worker runs", ok, end)
+	}
+	if _, start := q.push(Message{Topic: "c"}); start {
+		t.Fatal("a push asked for a worker while the new one runs")
+	}
+	if m, ok, _ := q.pop(&second); !ok || m.Topic != "c" {
+		t.Fatalf("pop = %q, %v; want c", m.Topic, ok)
+	}
+}
+
+// With nothing pending, detaching starts nothing: the next push does. A
+// detached worker whose handler returns while no other worker runs
+// becomes the worker again instead of ending.
+func TestFIFODetachWithNothingPendingTakesTheRoleBack(t *testing.T) {
+	q := newFIFO(8)
+	q.push(Message{Topic: "a"})
+	var w turn
+	q.pop(&w)
+	if ok, start := q.detach(&w); !ok || start {
+		t.Fatalf("detach with nothing pending = %v, %v; want true, false", ok, start)
+	}
+	if _, ok, end := q.pop(&w); ok || end {
+		t.Fatalf("pop after the handler = %v, %v; want the worker role back, nothing pending", ok, end)
+	}
+	if _, start := q.push(Message{Topic: "b"}); start {
+		t.Fatal("a push started a second worker after the detached one took its role back")
+	}
+	if m, ok, _ := q.pop(&w); !ok || m.Topic != "b" {
+		t.Fatalf("pop = %q, %v; want b", m.Topic, ok)
+	}
+
+	// Detached, and a message arrives during the handler: a new worker.
+	q.detach(&w)
+	if _, start := q.push(Message{Topic: "c"}); !start {
+		t.Fatal("a push while the only worker is detached did not ask for one")
+	}
+	if _, ok, end := q.pop(&w); ok || !end {
+		t.Fatalf("the detached worker's pop = %v, %v; want it ended", ok, end)
+	}
+}
+
+// detach outside a handler (the handler returned, or a worker waiting for
+// a message) changes nothing: ordering holds.
+func TestFIFODetachOutsideAHandlerIsRefused(t *testing.T) {
+	q := newFIFO(8)
+	var w turn
+	if ok, _ := q.detach(&w); ok {
+		t.Fatal("detach before any pop succeeded")
+	}
+	q.push(Message{Topic: "a"})
+	q.pop(&w)
+	q.pop(&w) // the handler of a returned; nothing pending
+	if ok, _ := q.detach(&w); ok {
+		t.Fatal("detach after the handler returned succeeded")
+	}
+	if _, start := q.push(Message{Topic: "b"}); start {
+		t.Fatal("a refused detach let a second worker start")
+	}
+}
+
+// Detaching from a closed queue succeeds and starts nothing.
+func TestFIFODetachAfterCloseStartsNothing(t *testing.T) {
+	q := newFIFO(8)
+	q.push(Message{Topic: "a"})
+	q.push(Message{Topic: "b"})
+	var w turn
+	q.pop(&w)
+	q.close()
+	if ok, start := q.detach(&w); !ok || start {
+		t.Fatalf("detach after close = %v, %v; want true, false", ok, start)
+	}
+	if _, _, end := q.pop(&w); !end {
+		t.Fatal("pop after close did not end the worker")
 	}
 }

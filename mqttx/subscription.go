@@ -212,9 +212,13 @@ func (c *Client) route(_ mqtt.Client, pm mqtt.Message) {
 }
 
 // work runs a subscription's handler for each queued message, in order, until the queue has stayed
-// empty for workerLinger (the next message starts a new worker) or the subscription stops.
+// empty for workerLinger (the next message starts a new worker) or the subscription stops. A handler
+// that detaches (Detach) leaves the queue to a new worker; its goroutine ends after it, unless no
+// other worker runs by then.
 func (c *Client) work(s *subscription) {
 	defer c.workers.Done()
+	w := &worker{client: c, sub: s}
+	ctx := context.WithValue(c.life, workerKey{}, w)
 	ready := s.queue.wait()
 	var idle *time.Timer
 	defer func() {
@@ -223,12 +227,12 @@ func (c *Client) work(s *subscription) {
 		}
 	}()
 	for {
-		m, ok, closed := s.queue.pop()
+		m, ok, end := s.queue.pop(&w.turn)
 		switch {
-		case closed: // stopped: the rest was dropped
+		case end: // stopped (the rest was dropped), or detached and replaced
 			return
 		case ok:
-			c.handle(s, m)
+			c.handle(ctx, s, m)
 			continue
 		}
 		if idle == nil {
@@ -246,12 +250,46 @@ func (c *Client) work(s *subscription) {
 	}
 }
 
-func (c *Client) handle(s *subscription, m Message) {
+func (c *Client) handle(ctx context.Context, s *subscription, m Message) {
 	defer func() {
 		if p := recover(); p != nil {
 			c.log.Error("mqttx: handler panicked", slog.String("filter", s.filter), slog.String("topic", m.Topic),
 				slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
 		}
 	}()
-	s.handler(c.life, m)
+	s.handler(ctx, m)
+}
+
+// worker is one goroutine running a subscription's handlers; the handlers' ctx carries it, for Detach.
+type worker struct {
+	client *Client
+	sub    *subscription
+	turn   turn // guarded by sub.queue's mutex
+}
+
+type workerKey struct{}
+
+// Detach, called by a Handler with the ctx it was given, ends the ordering of its subscription at the
+// message being handled: the subscription's next messages go to their handler on another goroutine
+// while this one goes on. Call it before work that takes long, once the order no longer matters (a
+// command admitted, say), instead of starting a goroutine: the handler keeps its goroutine, and a new
+// one starts only when another message comes in the meantime.
+//
+// Detach reports whether it detached: false when ctx is not a Handler's, when the handler returned
+// already, or when it detached before. Call it only from the handler's own goroutine: a context
+// derived from ctx carries the same worker, and another goroutine calling Detach with it would end the
+// ordering at whatever message that worker handles then.
+func Detach(ctx context.Context) bool {
+	w, _ := ctx.Value(workerKey{}).(*worker)
+	if w == nil {
+		return false
+	}
+	ok, start := w.sub.queue.detach(&w.turn)
+	if start {
+		// This handler's worker is counted in workers until it returns, so the count cannot reach
+		// zero (and Disconnect's wait end) before the new worker is counted.
+		w.client.workers.Add(1)
+		go w.client.work(w.sub)
+	}
+	return ok
 }

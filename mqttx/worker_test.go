@@ -5,9 +5,11 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/tether-iot/tether/internal/leakcheck"
 	"github.com/tether-iot/tether/mqttx"
 	"github.com/tether-iot/tether/mqttx/mqttxtest"
 )
@@ -90,5 +92,130 @@ func TestMessagesAreAcknowledgedOnReceipt(t *testing.T) {
 		if m := in.next(t); m.Topic != fmt.Sprintf("ack/%d", i) {
 			t.Fatalf("message %d on %q, want them in order", i, m.Topic)
 		}
+	}
+}
+
+// A handler that detaches lets its subscription's next messages run, in
+// order, while it goes on; without detaching they wait behind it.
+func TestDetachLetsTheNextMessagesRunWhileTheHandlerGoesOn(t *testing.T) {
+	b := mqttxtest.NewBroker(t)
+	c := newClient(t, testOptions(t, b.URL()))
+	connect(t, c)
+	ctx := timeoutCtx(t, 10*time.Second)
+	gate := make(chan struct{})
+	detached := make(chan bool, 1)
+	in := newInbox()
+	if err := c.Subscribe(ctx, "d/#", 1, func(ctx context.Context, m mqttx.Message) {
+		if m.Topic == "d/slow" {
+			detached <- mqttx.Detach(ctx)
+			<-gate
+		}
+		in.handler(ctx, m)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, topic := range []string{"d/slow", "d/1", "d/2", "d/3"} {
+		if err := c.Publish(ctx, topic, nil, 1, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !<-detached {
+		t.Fatal("Detach in a handler returned false")
+	}
+	for i := 1; i <= 3; i++ {
+		if m := in.next(t); m.Topic != fmt.Sprintf("d/%d", i) {
+			t.Fatalf("message %d on %q while the detached handler waits, want d/%d", i, m.Topic, i)
+		}
+	}
+	close(gate)
+	if m := in.next(t); m.Topic != "d/slow" {
+		t.Fatalf("got %q, want the detached handler's d/slow", m.Topic)
+	}
+	// The detached goroutine or the new worker drains later messages, one
+	// at a time and in order.
+	for i := 4; i <= 6; i++ {
+		if err := c.Publish(ctx, fmt.Sprintf("d/%d", i), nil, 1, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 4; i <= 6; i++ {
+		if m := in.next(t); m.Topic != fmt.Sprintf("d/%d", i) {
+			t.Fatalf("after the detached handler returned: %q, want d/%d", m.Topic, i)
+		}
+	}
+}
+
+// Detach refuses a context that is not a handler's, a second call in the
+// same handler, and a handler's context once the handler has returned.
+func TestDetachRefusesWhatIsNotARunningHandler(t *testing.T) {
+	if mqttx.Detach(context.Background()) {
+		t.Fatal("Detach(context.Background()) = true")
+	}
+	b := mqttxtest.NewBroker(t)
+	c := newClient(t, testOptions(t, b.URL()))
+	connect(t, c)
+	ctx := timeoutCtx(t, 10*time.Second)
+	type result struct {
+		first, second bool
+		ctx           context.Context
+	}
+	got := make(chan result, 2)
+	if err := c.Subscribe(ctx, "r/#", 1, func(ctx context.Context, m mqttx.Message) {
+		if m.Topic == "r/detach" {
+			first := mqttx.Detach(ctx)
+			got <- result{first: first, second: mqttx.Detach(ctx), ctx: ctx}
+			return
+		}
+		got <- result{ctx: ctx}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Publish(ctx, "r/detach", nil, 1, false); err != nil {
+		t.Fatal(err)
+	}
+	r := <-got
+	if !r.first || r.second {
+		t.Fatalf("Detach twice in one handler = %v, %v; want true, false", r.first, r.second)
+	}
+	if err := c.Publish(ctx, "r/plain", nil, 1, false); err != nil {
+		t.Fatal(err)
+	}
+	r = <-got
+	time.Sleep(50 * time.Millisecond) // let the handler return
+	if mqttx.Detach(r.ctx) {
+		t.Fatal("Detach with a returned handler's context = true")
+	}
+}
+
+// Disconnect waits for a detached handler like any other, and no goroutine
+// is left after it.
+func TestDisconnectWaitsForADetachedHandler(t *testing.T) {
+	leakcheck.Check(t)
+	b := mqttxtest.NewBroker(t)
+	c := newClient(t, testOptions(t, b.URL())) // its cleanup's Disconnect returns ErrClosed
+	connect(t, c)
+	ctx := timeoutCtx(t, 10*time.Second)
+	running := make(chan struct{})
+	var done atomic.Bool
+	if err := c.Subscribe(ctx, "w/#", 1, func(ctx context.Context, m mqttx.Message) {
+		if !mqttx.Detach(ctx) {
+			t.Error("Detach = false")
+		}
+		close(running)
+		<-ctx.Done() // until Disconnect
+		time.Sleep(100 * time.Millisecond)
+		done.Store(true)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Publish(ctx, "w/1", nil, 1, false); err != nil {
+		t.Fatal(err)
+	}
+	<-running
+	if err := c.Disconnect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !done.Load() {
+		t.Fatal("Disconnect returned before the detached handler did")
 	}
 }

@@ -1,6 +1,10 @@
 package transport
 
-import "context"
+import (
+	"context"
+
+	"github.com/tether-iot/tether/mqttx"
+)
 
 // Message is a message in tether's canonical form. For Send and Handle the
 // Topic is device-relative ("events", "request/sensor/list"); for the raw
@@ -40,5 +44,21 @@ func (p Properties) IsZero() bool {
 
 // Handler handles one inbound message. Handlers run on tether's own worker
 // goroutines, never on the network goroutine, one subscription's messages
-// in order. ctx is cancelled when the transport is closed.
+// in order (until a handler calls [Detach]). ctx is cancelled when the
+// transport is closed.
 type Handler func(ctx context.Context, msg Message)
+
+// Detach, called by a Handler with the ctx it was given, ends the ordering
+// of its cloud subscription at the message being handled: the next
+// messages go to their handlers on another goroutine while this handler
+// goes on. Call it before long work whose order no longer matters, instead
+// of starting a goroutine: the handler keeps its own, and a new one starts
+// only when another message arrives in the meantime. Handlers that follow
+// a detached one for the same message (several canonical filters matching
+// it) run after it returns.
+//
+// Detach reports whether it detached: false when ctx is not the ctx of a
+// running Handler of a transport built on mqttx, or when the handler
+// detached before. Call it only on the handler's own goroutine; see
+// [mqttx.Detach].
+func Detach(ctx context.Context) bool { return mqttx.Detach(ctx) }
