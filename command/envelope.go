@@ -45,8 +45,11 @@ const maxTimeoutMs = math.MaxInt64 / int64(time.Millisecond)
 // *[DecodeError] (errors.Is ErrMalformed).
 func DecodeRequest(data []byte, now time.Time) (*Request, error) {
 	var env requestEnvelope
-	if err := json.Unmarshal(data, &env); err != nil {
-		return nil, decodeErr(err)
+	if !fastRequestEnvelope(data, &env) {
+		env = requestEnvelope{}
+		if err := json.Unmarshal(data, &env); err != nil {
+			return nil, decodeErr(err)
+		}
 	}
 	return env.request(now)
 }
@@ -261,8 +264,11 @@ func (w *envelopeWriter) escaped(s string) {
 // emulators). Malformed input returns a *[DecodeError].
 func DecodeResponse(data []byte) (tid string, resp Response, err error) {
 	var env responseEnvelope
-	if err := json.Unmarshal(data, &env); err != nil {
-		return "", Response{}, decodeErr(err)
+	if !fastResponseEnvelope(data, &env) {
+		env = responseEnvelope{}
+		if err := json.Unmarshal(data, &env); err != nil {
+			return "", Response{}, decodeErr(err)
+		}
 	}
 	if env.TID == nil {
 		return "", Response{}, &DecodeError{Field: "tid", Reason: "missing"}
