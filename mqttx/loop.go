@@ -65,7 +65,9 @@ func (c *Client) loop(r *run, resumed bool) {
 	for {
 		attempt++
 		c.events.emit(Event{Kind: EventConnecting, Attempt: attempt})
-		c.log.Debug("mqttx: connecting", slog.Int("attempt", attempt), slog.String("server", redactURL(c.opts.Server)))
+		if c.log.Enabled(ctx, slog.LevelDebug) { // redactURL parses the URL: not for a message nobody reads
+			c.log.Debug("mqttx: connecting", slog.Int("attempt", attempt), slog.String("server", redactURL(c.opts.Server)))
+		}
 		sessionPresent, err := c.connectOnce(ctx)
 		if err == nil {
 			err = c.resubscribe(ctx)
