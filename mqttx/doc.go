@@ -6,7 +6,9 @@
 //   - Handlers never run on the network goroutines: each subscription has a bounded queue and one
 //     worker goroutine, running while messages are pending, that runs its Handler in order, so a
 //     handler may Publish at QoS 1 and wait for the PUBACK. A full queue drops the message and
-//     reports EventSlowConsumer instead of stalling the connection (and its keepalives).
+//     reports EventSlowConsumer instead of stalling the connection (and its keepalives). A handler
+//     about to work long, once order no longer matters, can Detach: the next messages go to a new
+//     worker while it keeps its goroutine.
 //   - The reconnect loop is mqttx's own: full-jitter exponential backoff (DefaultMinBackoff,
 //     DefaultMaxBackoff, reset after DefaultBackoffResetAfter connected), fresh Credentials on every
 //     attempt, CONNACK refusals as typed errors (*ConnectError), connection state as Events. Its
