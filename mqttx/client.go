@@ -35,7 +35,10 @@ const (
 	// disconnectQuiesce is how long Disconnect lets the DISCONNECT packet be written.
 	disconnectQuiesce = time.Second
 	// enqueueTimeout bounds paho's hand-off of a packet to its writer (paho has no ctx there): it only
-	// matters when the connection is stalled.
+	// matters when the connection is stalled. Without it (WriteTimeout 0) paho would wait 30 s there
+	// (TestPublishesOnAStalledConnectionEndWithinTheWriteTimeout), and would skip the two clock
+	// reads and write-deadline calls it makes around every PUBLISH, which deadlineConn ignores:
+	// 0.969 vs 0.930 of raw paho's QoS 0 throughput in process over 40 and 80 paired rounds.
 	enqueueTimeout = 10 * time.Second
 	// statusRetry is the pause before retrying a connect that paho refused because it is still
 	// finishing the teardown of the previous connection.
