@@ -82,8 +82,9 @@ func connectPahoPublisher(b *testing.B, ctx context.Context, url, device string,
 // clock starts. With one, in twelve rounds of QoS 0, 64 B, in process,
 // with three clients in turn (tether, paho, a bare mqttx.Client; the order
 // reversed every other round), tether read 0.59-0.95 of paho when it ran
-// first in its process and 0.93-1.24 when it ran last. With 1,000 the
-// order no longer shows: medians 0.932 first, 0.938 last (40 rounds each).
+// first in its process and 0.93-1.24 when it ran last. With 1,000 what is
+// left of it is within the noise: medians 0.932 first, 0.928 last (40
+// rounds each), 0.951 and 0.903 (20 each) in a later run.
 // A likely cause, not verified: the first benchmark's heap grows into
 // memory the process has not touched yet.
 const publishWarmup = 1000
