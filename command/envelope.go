@@ -169,6 +169,10 @@ func EncodeRequest(req *Request, now time.Time) ([]byte, error) {
 			if left%time.Millisecond != 0 {
 				timeoutMs++
 			}
+			// A deadline past what a Duration holds (about 292 years; Sub
+			// saturates there) goes as the longest timeout DecodeRequest
+			// takes, not one millisecond more.
+			timeoutMs = min(timeoutMs, maxTimeoutMs)
 		}
 	}
 	b := newEnvelope(len(tid) + len(req.Method) + len(req.Sender) + len(req.Payload) + 80)

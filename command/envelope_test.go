@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -132,6 +133,18 @@ func TestEncodeRequest(t *testing.T) {
 	if b, _ := EncodeRequest(&Request{TID: "t"}, testNow); string(b) != `{"tid":"t"}` {
 		t.Fatalf("minimal EncodeRequest = %s", b)
 	}
+	// Found by FuzzDecodeRequest: a deadline beyond what a Duration holds
+	// was sent as one millisecond more than DecodeRequest takes.
+	far, err := EncodeRequest(&Request{TID: "t", Deadline: time.Date(7000, 1, 1, 0, 0, 0, 0, time.UTC)}, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"tid":"t","timeoutMs":` + strconv.FormatInt(maxTimeoutMs, 10) + `}`; string(far) != want {
+		t.Fatalf("far deadline: EncodeRequest = %s, want %s", far, want)
+	}
+	if _, err := DecodeRequest(far, testNow); err != nil {
+		t.Fatalf("far deadline does not decode: %v", err)
+	}
 	if _, err := EncodeRequest(&Request{TID: "t", Deadline: testNow}, testNow); !errors.Is(err, ErrDeadline) {
 		t.Errorf("past deadline: %v", err)
 	}
@@ -218,7 +231,14 @@ func FuzzDecodeRequest(f *testing.F) {
 		if err != nil {
 			t.Fatalf("cannot decode re-encoded %s: %v", b, err)
 		}
-		// The deadline travels as whole milliseconds, rounded up.
+		// The deadline travels as whole milliseconds, rounded up, and at
+		// most maxTimeoutMs of them.
+		if longest := testNow.Add(time.Duration(maxTimeoutMs) * time.Millisecond); req.Deadline.After(longest) {
+			if !again.Deadline.Equal(longest) {
+				t.Fatalf("deadline %v beyond the longest timeout became %v, want %v", req.Deadline, again.Deadline, longest)
+			}
+			again.Deadline = req.Deadline
+		}
 		if slack := again.Deadline.Sub(req.Deadline); slack < 0 || slack >= time.Millisecond {
 			t.Fatalf("deadline %v became %v", req.Deadline, again.Deadline)
 		}
