@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
+	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -217,5 +221,78 @@ func TestDisconnectWaitsForADetachedHandler(t *testing.T) {
 	}
 	if !done.Load() {
 		t.Fatal("Disconnect returned before the detached handler did")
+	}
+}
+
+// Under load, with handlers detaching at random, every message is handled
+// exactly once, and a message's handler starts only after the previous
+// message's handler returned or detached: the ordering Detach promises.
+func TestDetachKeepsOrderUntilEachDetach(t *testing.T) {
+	b := mqttxtest.NewBroker(t)
+	c := newClient(t, testOptions(t, b.URL()))
+	connect(t, c)
+	ctx := timeoutCtx(t, 30*time.Second)
+	const n = 600
+	rng := rand.New(rand.NewPCG(20261208, 1))
+	detach := make([]bool, n) // decided up front: the handlers run concurrently
+	for i := range detach {
+		detach[i] = rng.IntN(3) == 0
+	}
+	var mu sync.Mutex
+	released := make([]bool, n) // the handler of message i returned or detached
+	handled := make([]int, n)
+	var violations []string
+	done := make(chan struct{})
+	count := 0
+	if err := c.Subscribe(ctx, "order/#", 1, func(ctx context.Context, m mqttx.Message) {
+		i, err := strconv.Atoi(strings.TrimPrefix(m.Topic, "order/"))
+		if err != nil {
+			t.Errorf("topic %q", m.Topic)
+			return
+		}
+		mu.Lock()
+		if i > 0 && !released[i-1] {
+			violations = append(violations, fmt.Sprintf("message %d started before %d returned or detached", i, i-1))
+		}
+		handled[i]++
+		mu.Unlock()
+		if detach[i] {
+			mu.Lock()
+			released[i] = true // before Detach: the next start may follow at once
+			mu.Unlock()
+			if !mqttx.Detach(ctx) {
+				t.Errorf("Detach refused for message %d", i)
+			}
+			time.Sleep(time.Duration(i%5) * time.Millisecond) // long work, overlapping the next messages
+		}
+		mu.Lock()
+		released[i] = true
+		count++
+		if count == n {
+			close(done)
+		}
+		mu.Unlock()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		if err := c.Publish(ctx, fmt.Sprintf("order/%d", i), nil, 1, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+		t.Fatalf("only %d of %d messages handled", count, n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i, h := range handled {
+		if h != 1 {
+			t.Errorf("message %d handled %d times", i, h)
+		}
+	}
+	for _, v := range violations {
+		t.Error(v)
 	}
 }
