@@ -18,10 +18,12 @@ const writeDeadlineSlack = time.Second
 // paho, given a WriteTimeout, calls SetWriteDeadline twice around every
 // PUBLISH it writes (now + timeout, then none), which costs two runtime
 // timer updates per packet (about 6% of a QoS 0 publish's CPU). Here
-// paho's calls are ignored and each Write itself makes sure a deadline at
-// least timeout and at most timeout + slack away is armed, re-arming it
-// only when it has come closer than timeout: at most once per slack under
-// load, and a single time.Now per write otherwise.
+// paho's calls are ignored and a Write arms a deadline timeout + slack
+// away when the armed one has come closer than timeout: a timer marks it
+// so slack after each arming, so a Write reads no clock (work before a
+// write costs several times its CPU in throughput on a small machine; see
+// BenchmarkSendChecks in transport/mqtt), and a connection re-arms at
+// most once per slack under load and holds no running timer when idle.
 //
 // The trade-off: a stalled connection is detected between timeout and
 // timeout + slack after the write started (paho: exactly timeout), and
@@ -34,25 +36,23 @@ type deadlineConn struct {
 	net.Conn
 	timeout time.Duration
 	slack   time.Duration // writeDeadlineSlack
-	base    time.Time     // the monotonic origin of armed
 
-	// armed is the write deadline set on Conn, as an offset from base;
-	// math.MaxInt64 while an explicit SetDeadline is in force.
-	armed atomic.Int64
-	mu    sync.Mutex // serializes re-arming
+	// fresh says the armed deadline is at least timeout away, or that
+	// SetDeadline's is in force: Write then goes straight to Conn.
+	fresh    atomic.Bool
+	mu       sync.Mutex  // serializes arming; guards the fields below
+	explicit bool        // SetDeadline's deadline is in force
+	stale    *time.Timer // clears fresh slack after an arming; made by the first
+	closed   bool
 }
 
-// explicitDeadline marks armed while SetDeadline's deadline is in force.
-const explicitDeadline = int64(^uint64(0) >> 1)
-
 func newDeadlineConn(c net.Conn, timeout time.Duration) *deadlineConn {
-	return &deadlineConn{Conn: c, timeout: timeout, slack: writeDeadlineSlack, base: time.Now()}
+	return &deadlineConn{Conn: c, timeout: timeout, slack: writeDeadlineSlack}
 }
 
 // Write arms the deadline if it has come closer than timeout, then writes.
 func (c *deadlineConn) Write(b []byte) (int, error) {
-	now := int64(time.Since(c.base))
-	if c.armed.Load()-now < int64(c.timeout) {
+	if !c.fresh.Load() {
 		c.rearm()
 	}
 	return c.Conn.Write(b)
@@ -61,14 +61,29 @@ func (c *deadlineConn) Write(b []byte) (int, error) {
 func (c *deadlineConn) rearm() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := time.Since(c.base)
-	if c.armed.Load()-int64(now) >= int64(c.timeout) {
-		return // re-armed meanwhile
+	if c.fresh.Load() || c.explicit || c.closed {
+		return // re-armed meanwhile, or not ours to arm
 	}
-	d := now + c.timeout + c.slack
-	if c.Conn.SetWriteDeadline(c.base.Add(d)) == nil {
-		c.armed.Store(int64(d))
+	if c.Conn.SetWriteDeadline(time.Now().Add(c.timeout+c.slack)) != nil {
+		return
 	}
+	c.fresh.Store(true)
+	if c.stale == nil {
+		c.stale = time.AfterFunc(c.slack, func() { c.fresh.Store(false) })
+	} else {
+		c.stale.Reset(c.slack)
+	}
+}
+
+// Close stops the timer and closes the connection.
+func (c *deadlineConn) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	if c.stale != nil {
+		c.stale.Stop()
+	}
+	c.mu.Unlock()
+	return c.Conn.Close()
 }
 
 // SetWriteDeadline is a no-op: Write keeps its own deadline (see
@@ -80,10 +95,10 @@ func (c *deadlineConn) SetWriteDeadline(time.Time) error { return nil }
 func (c *deadlineConn) SetDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if t.IsZero() {
-		c.armed.Store(0) // the next Write arms its own
-	} else {
-		c.armed.Store(explicitDeadline)
+	c.explicit = !t.IsZero()
+	c.fresh.Store(c.explicit) // cleared: the next Write arms its own
+	if c.stale != nil {
+		c.stale.Stop()
 	}
 	return c.Conn.SetDeadline(t)
 }

@@ -47,10 +47,8 @@ func (c *Client) PublishAsync(ctx context.Context, topic string, payload []byte,
 // that it is in flight for Reconnect: the caller calls endPublish after
 // waiting.
 func (c *Client) startPublish(ctx context.Context, topic string, payload []byte, qos byte, retain bool) (tok mqtt.Token, counted bool, err error) {
-	if !plainTopicName(topic) {
-		if err := ValidateTopicName(topic); err != nil {
-			return nil, false, err
-		}
+	if err := ValidateTopicName(topic); err != nil {
+		return nil, false, err
 	}
 	if qos > 2 {
 		return nil, false, ErrInvalidQoS
@@ -103,8 +101,8 @@ func (p *Publication) Wait(ctx context.Context) error {
 }
 
 // plainTopicName reports, in one pass, whether topic is a valid topic name
-// of printable ASCII: the common case, which then needs no
-// ValidateTopicName (three passes).
+// of ASCII: the common case, which then needs none of ValidateTopicName's
+// three passes.
 func plainTopicName(topic string) bool {
 	if topic == "" || len(topic) > MaxTopicLength {
 		return false

@@ -1,6 +1,9 @@
 package transport
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // topicCacheSize is how many canonical topics a Conn remembers the cloud
 // topic of: a device sends on a handful of topics.
@@ -12,18 +15,20 @@ const topicCacheSize = 4
 // cloud topic) once. A Dialect translates as a pure function, so a cloud
 // topic depends on the canonical topic alone when there are no properties.
 type topicCache struct {
-	mu      sync.Mutex
-	entries [topicCacheSize]topicPair
-	next    int // the entry replaced next
+	entries atomic.Pointer[[topicCacheSize]topicPair] // replaced whole by put, so get takes no lock
+	mu      sync.Mutex                                // serializes puts
+	next    int                                       // the entry replaced next; guarded by mu
 }
 
 type topicPair struct{ canonical, cloud string }
 
 // get returns the cloud topic of canonical, if remembered.
 func (tc *topicCache) get(canonical string) (string, bool) {
-	tc.mu.Lock()
-	defer tc.mu.Unlock()
-	for _, e := range tc.entries {
+	entries := tc.entries.Load()
+	if entries == nil {
+		return "", false
+	}
+	for _, e := range entries {
 		if e.canonical == canonical && e.cloud != "" {
 			return e.cloud, true
 		}
@@ -35,6 +40,11 @@ func (tc *topicCache) get(canonical string) (string, bool) {
 func (tc *topicCache) put(canonical, cloud string) {
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
-	tc.entries[tc.next] = topicPair{canonical: canonical, cloud: cloud}
+	var entries [topicCacheSize]topicPair
+	if old := tc.entries.Load(); old != nil {
+		entries = *old
+	}
+	entries[tc.next] = topicPair{canonical: canonical, cloud: cloud}
 	tc.next = (tc.next + 1) % topicCacheSize
+	tc.entries.Store(&entries)
 }
