@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// The fast paths take the envelopes the encoders write.
+// The fast paths take the envelopes the encoders write, and decode them as
+// encoding/json does.
 func TestFastEnvelopesTakeWhatTheEncodersWrite(t *testing.T) {
 	reqs := []*Request{
 		{TID: "t1"},
@@ -25,6 +26,7 @@ func TestFastEnvelopesTakeWhatTheEncodersWrite(t *testing.T) {
 		if !fastRequestEnvelope(data, &e) {
 			t.Errorf("fast path refused %s", data)
 		}
+		agreesWithEncodingJSON(t, data, fastRequestEnvelope)
 	}
 	for _, resp := range []Response{{Status: 200, Payload: json.RawMessage(`{"ok":true}`)}, {Status: 204}} {
 		data, err := EncodeResponse("t1", resp)
@@ -35,6 +37,7 @@ func TestFastEnvelopesTakeWhatTheEncodersWrite(t *testing.T) {
 		if !fastResponseEnvelope(data, &e) {
 			t.Errorf("fast path refused %s", data)
 		}
+		agreesWithEncodingJSON(t, data, fastResponseEnvelope)
 	}
 }
 

@@ -21,9 +21,10 @@ const writeDeadlineSlack = time.Second
 // paho's calls are ignored and a Write arms a deadline timeout + slack
 // away when the armed one has come closer than timeout: a timer marks it
 // so slack after each arming, so a Write reads no clock (work before a
-// write costs several times its CPU in throughput on a small machine; see
-// BenchmarkSendChecks in transport/mqtt), and a connection re-arms at
-// most once per slack under load and holds no running timer when idle.
+// write costs several times its CPU in throughput on a small machine, see
+// BenchmarkSendChecks in transport/mqtt; BenchmarkDeadlineConnWrite: 3 ns
+// a write, 27 ns with a clock read), and a connection re-arms at most
+// once per slack under load and holds no running timer when idle.
 //
 // The trade-off: a stalled connection is detected between timeout and
 // timeout + slack after the write started (paho: exactly timeout), and

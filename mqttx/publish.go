@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"sync/atomic"
-	"unicode/utf8"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 )
@@ -98,21 +97,6 @@ func (p *Publication) Wait(ctx context.Context) error {
 		p.c.endPublish()
 	}
 	return publishResult(p.topic, err)
-}
-
-// plainTopicName reports, in one pass, whether topic is a valid topic name
-// of ASCII: the common case, which then needs none of ValidateTopicName's
-// three passes.
-func plainTopicName(topic string) bool {
-	if topic == "" || len(topic) > MaxTopicLength {
-		return false
-	}
-	for i := 0; i < len(topic); i++ {
-		if c := topic[i]; c == 0 || c >= utf8.RuneSelf || c == '+' || c == '#' {
-			return false // let ValidateTopicName decide
-		}
-	}
-	return true
 }
 
 // waitToken waits for a paho token or ctx and maps paho's errors to mqttx's.

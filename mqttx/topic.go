@@ -24,6 +24,21 @@ func ValidateTopicName(topic string) error {
 	return nil
 }
 
+// plainTopicName reports, in one pass, whether topic is a valid topic name
+// of ASCII: ValidateTopicName's common case, which then needs none of its
+// three passes.
+func plainTopicName(topic string) bool {
+	if topic == "" || len(topic) > MaxTopicLength {
+		return false
+	}
+	for i := 0; i < len(topic); i++ {
+		if c := topic[i]; c == 0 || c >= utf8.RuneSelf || c == '+' || c == '#' {
+			return false // let ValidateTopicName decide
+		}
+	}
+	return true
+}
+
 // ValidateTopicFilter reports whether filter is a valid MQTT 3.1.1 topic filter for SUBSCRIBE (§4.7):
 // the rules of a topic name, except that '+' may occupy a whole level and '#' may occupy the whole last
 // level. The error is a *TopicError matching ErrInvalidFilter.

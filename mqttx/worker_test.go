@@ -65,8 +65,7 @@ func workerRuns() bool {
 // gets more than a window's worth queued behind it.
 func TestMessagesAreAcknowledgedOnReceipt(t *testing.T) {
 	b := mqttxtest.NewBroker(t)
-	c := newClient(t, testOptions(t, b.URL()))
-	connect(t, c)
+	c := connectedClient(t, b.URL())
 	ctx := timeoutCtx(t, 10*time.Second)
 	gate := make(chan struct{})
 	in := newInbox()
@@ -103,8 +102,7 @@ func TestMessagesAreAcknowledgedOnReceipt(t *testing.T) {
 // order, while it goes on; without detaching they wait behind it.
 func TestDetachLetsTheNextMessagesRunWhileTheHandlerGoesOn(t *testing.T) {
 	b := mqttxtest.NewBroker(t)
-	c := newClient(t, testOptions(t, b.URL()))
-	connect(t, c)
+	c := connectedClient(t, b.URL())
 	ctx := timeoutCtx(t, 10*time.Second)
 	gate := make(chan struct{})
 	detached := make(chan bool, 1)
@@ -156,8 +154,7 @@ func TestDetachRefusesWhatIsNotARunningHandler(t *testing.T) {
 		t.Fatal("Detach(context.Background()) = true")
 	}
 	b := mqttxtest.NewBroker(t)
-	c := newClient(t, testOptions(t, b.URL()))
-	connect(t, c)
+	c := connectedClient(t, b.URL())
 	ctx := timeoutCtx(t, 10*time.Second)
 	type result struct {
 		first, second bool
@@ -196,8 +193,7 @@ func TestDetachRefusesWhatIsNotARunningHandler(t *testing.T) {
 func TestDisconnectWaitsForADetachedHandler(t *testing.T) {
 	leakcheck.Check(t)
 	b := mqttxtest.NewBroker(t)
-	c := newClient(t, testOptions(t, b.URL())) // its cleanup's Disconnect returns ErrClosed
-	connect(t, c)
+	c := connectedClient(t, b.URL())
 	ctx := timeoutCtx(t, 10*time.Second)
 	running := make(chan struct{})
 	var done atomic.Bool
@@ -229,8 +225,7 @@ func TestDisconnectWaitsForADetachedHandler(t *testing.T) {
 // message's handler returned or detached: the ordering Detach promises.
 func TestDetachKeepsOrderUntilEachDetach(t *testing.T) {
 	b := mqttxtest.NewBroker(t)
-	c := newClient(t, testOptions(t, b.URL()))
-	connect(t, c)
+	c := connectedClient(t, b.URL())
 	ctx := timeoutCtx(t, 30*time.Second)
 	const n = 600
 	rng := rand.New(rand.NewPCG(20261208, 1))
